@@ -1,0 +1,26 @@
+//! Surge: a load tester with exact statistics, headless or driven from a live web dashboard.
+//!
+//! # Layout
+//! - [`plan`]: test plans (TOML/YAML) parsed and validated into the model the engine runs;
+//!   templates for dynamic values, CSV data files.
+//! - [`client`]: the per-user HTTP client (keep-alive, HTTP/2 by ALPN, rustls, cookies,
+//!   redirects, timeouts) and its failure enum.
+//! - [`engine`]: virtual users on worker threads, spawn/ramp/stages/open-model scheduling, and
+//!   the control API (start, change users or rate, stop, reset, snapshot).
+//! - [`stats`]: per-worker recording, timed merge, HdrHistogram entries, failure grouping,
+//!   per-second history and snapshots.
+//! - [`report`]: console tables, Locust-compatible CSV files and the JSON summary.
+//! - [`demo`]: the built-in demo target (a store API with a connection limit) and its plan.
+//! - [`cli`]: command-line arguments turned into validated run settings.
+//! - [`headless`]: a whole run without the dashboard: engine, console, files, exit code.
+//! - [`duration`]: parsing of `20`, `20s`, `3m`, `1h20m` style durations.
+
+pub mod cli;
+pub mod client;
+pub mod demo;
+pub mod duration;
+pub mod engine;
+pub mod headless;
+pub mod plan;
+pub mod report;
+pub mod stats;

@@ -1,0 +1,1 @@
+//! Reports built from snapshots: console tables, Locust CSV files, JSON summary.
