@@ -1,1 +1,329 @@
-//! The load engine.
+//! The load engine: virtual users on worker threads, driven by one controller.
+//!
+//! - `controller`: state machine (`ready → spawning → running → stopping → stopped`), ramps,
+//!   stages, run time, the single stop/drain path.
+//! - `worker`: worker threads (one single-threaded runtime each), per-worker statistics
+//!   flushed on a timer, open-model arrival tickets.
+//! - `user`: the one user loop every load model runs.
+//! - `step`, `outcome`: building requests from the plan; checks, captures, failures.
+//! - `mix`: which scenario each new user belongs to.
+//! - `aggregate`: the task that merges worker statistics and publishes snapshots.
+//!
+//! [`Engine`] is the control API used by the headless runner and the dashboard alike.
+
+mod aggregate;
+mod controller;
+pub mod mix;
+pub mod outcome;
+mod run;
+pub mod step;
+mod user;
+mod worker;
+
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::client::ClientConfig;
+use crate::plan::{LoadProfile, Plan};
+use crate::stats::{HistoryPoint, Limits, RunState, Snapshot, WorkerStats};
+
+/// Settings of the engine itself (not of one run).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Worker threads (default: one per core).
+    pub workers: usize,
+    /// How often a snapshot is published.
+    pub tick: Duration,
+    /// How long a stop lets in-flight requests finish.
+    pub stop_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            tick: Duration::from_secs(1),
+            stop_timeout: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// One test to run.
+#[derive(Debug, Clone)]
+pub struct RunParams {
+    pub plan: Arc<Plan>,
+    /// Base URL overriding the plan's `host`.
+    pub host: Option<String>,
+    pub load: LoadProfile,
+    pub run_time: Option<Duration>,
+    pub client: ClientConfig,
+}
+
+/// Why the engine refused a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("a test is already running (state: {0}); stop it first")]
+    Busy(&'static str),
+    #[error("no test is running")]
+    NotRunning,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the engine has shut down")]
+    Closed,
+}
+
+/// Commands to the controller task.
+pub(crate) enum Command {
+    Start(Box<RunParams>),
+    SetUsers { users: u32, spawn_rate: f64 },
+    SetRate { rate: f64, max_users: u32 },
+    Stop(oneshot::Sender<Arc<Snapshot>>),
+    Reset,
+}
+
+/// Messages to the aggregator task.
+pub(crate) enum AggMsg {
+    Delta(WorkerStats),
+    Start,
+    Reset,
+    Publish(oneshot::Sender<Arc<Snapshot>>),
+    History(oneshot::Sender<Vec<HistoryPoint>>),
+}
+
+/// Run-level figures shared by the controller, workers and aggregator (atomics; the host
+/// string behind a lock that is never held across an await).
+pub(crate) struct Status {
+    state: AtomicU8,
+    users: AtomicU32,
+    run: AtomicU32,
+    host: Mutex<String>,
+    rate: Mutex<Option<f64>>,
+    state_tx: watch::Sender<RunState>,
+}
+
+const STATES: [RunState; 5] = [
+    RunState::Ready,
+    RunState::Spawning,
+    RunState::Running,
+    RunState::Stopping,
+    RunState::Stopped,
+];
+
+impl Status {
+    fn state(&self) -> RunState {
+        STATES[self.state.load(Ordering::Acquire) as usize % STATES.len()]
+    }
+
+    fn set_state(&self, s: RunState) {
+        let i = STATES.iter().position(|x| *x == s).unwrap_or(0);
+        self.state.store(i as u8, Ordering::Release);
+        self.state_tx.send_replace(s);
+    }
+
+    fn set_rate(&self, rate: Option<f64>) {
+        if let Ok(mut r) = self.rate.lock() {
+            *r = rate;
+        }
+    }
+
+    fn begin(&self, p: &RunParams) {
+        self.run.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut h) = self.host.lock() {
+            *h = p.host.clone().or_else(|| p.plan.host.clone()).unwrap_or_default();
+        }
+        self.set_rate(match p.load {
+            LoadProfile::Open { rate, .. } => Some(rate),
+            _ => None,
+        });
+    }
+
+    fn info(&self) -> crate::stats::RunInfo {
+        crate::stats::RunInfo {
+            state: self.state(),
+            user_count: self.users.load(Ordering::Relaxed),
+            run: self.run.load(Ordering::Relaxed),
+            host: self.host.lock().map(|h| h.clone()).unwrap_or_default(),
+            target_rate: self.rate.lock().ok().and_then(|r| *r),
+        }
+    }
+}
+
+/// Handle to a running engine. Cheap to clone; the engine stops when the last handle drops.
+#[derive(Clone)]
+pub struct Engine {
+    commands: mpsc::UnboundedSender<Command>,
+    agg: mpsc::UnboundedSender<AggMsg>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    states: watch::Receiver<RunState>,
+    status: Arc<Status>,
+}
+
+impl Engine {
+    /// Start the worker threads and the controller and aggregator tasks (on the current
+    /// tokio runtime).
+    pub fn new(config: EngineConfig) -> std::io::Result<Engine> {
+        let (state_tx, states) = watch::channel(RunState::Ready);
+        let status = Arc::new(Status {
+            state: AtomicU8::new(0),
+            users: AtomicU32::new(0),
+            run: AtomicU32::new(0),
+            host: Mutex::new(String::new()),
+            rate: Mutex::new(None),
+            state_tx,
+        });
+        let (agg_tx, agg_rx) = mpsc::unbounded_channel();
+        let n = config.workers.max(1);
+        let workers = (0..n)
+            .map(|i| worker::spawn_worker(i, n, status.clone(), agg_tx.clone()))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let (snap_tx, snapshots) =
+            watch::channel(Arc::new(aggregate::empty_snapshot(&status)));
+        tokio::spawn(aggregate::run(config.limits, config.tick, status.clone(), agg_rx, snap_tx));
+        let (commands, cmd_rx) = mpsc::unbounded_channel();
+        let controller = controller::Controller::new(workers, agg_tx.clone(), status.clone(), config.stop_timeout);
+        tokio::spawn(controller.run(cmd_rx));
+        Ok(Engine {
+            commands,
+            agg: agg_tx,
+            snapshots,
+            states,
+            status,
+        })
+    }
+
+    /// Start a test. Refused while one is running.
+    pub fn start(&self, params: RunParams) -> Result<(), EngineError> {
+        match self.state() {
+            RunState::Ready | RunState::Stopped => {}
+            s => return Err(EngineError::Busy(s.as_str())),
+        }
+        validate(&params)?;
+        // Mark the start at once so that a caller polling the state sees it.
+        self.status.set_state(RunState::Spawning);
+        self.send(Command::Start(Box::new(params)))
+    }
+
+    /// Change the user count (closed model) while running, at `spawn_rate` users/s.
+    pub fn set_users(&self, users: u32, spawn_rate: f64) -> Result<(), EngineError> {
+        self.require_running()?;
+        if !(spawn_rate.is_finite() && spawn_rate > 0.0) {
+            return Err(EngineError::Invalid("spawn rate must be a number above 0".into()));
+        }
+        self.send(Command::SetUsers { users, spawn_rate })
+    }
+
+    /// Change the arrival rate (open model) while running.
+    pub fn set_rate(&self, rate: f64, max_users: u32) -> Result<(), EngineError> {
+        self.require_running()?;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(EngineError::Invalid("rate must be a number above 0".into()));
+        }
+        self.send(Command::SetRate { rate, max_users })
+    }
+
+    /// Stop the test and wait until in-flight requests have finished (or the stop timeout
+    /// passed); returns the final snapshot, which includes every completed request.
+    pub async fn stop(&self) -> Result<Arc<Snapshot>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Stop(tx))?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// Clear the statistics without stopping the test.
+    pub fn reset(&self) -> Result<(), EngineError> {
+        self.send(Command::Reset)
+    }
+
+    /// The latest snapshot (published once per tick).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// A fresh snapshot built now, including everything the workers flushed so far.
+    pub async fn snapshot_now(&self) -> Result<Arc<Snapshot>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.agg.send(AggMsg::Publish(tx)).map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// Snapshots as they are published.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshots.clone()
+    }
+
+    /// The aggregated per-second history (bounded).
+    pub async fn history(&self) -> Result<Vec<HistoryPoint>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.agg.send(AggMsg::History(tx)).map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    pub fn state(&self) -> RunState {
+        self.status.state()
+    }
+
+    /// Users running right now.
+    pub fn user_count(&self) -> u32 {
+        self.status.users.load(Ordering::Relaxed)
+    }
+
+    /// Wait until the current test has stopped (by run time, stages' end or a stop call).
+    pub async fn wait_stopped(&self) {
+        let mut states = self.states.clone();
+        let _ = states.wait_for(|s| *s == RunState::Stopped).await;
+    }
+
+    fn require_running(&self) -> Result<(), EngineError> {
+        match self.state() {
+            RunState::Spawning | RunState::Running => Ok(()),
+            _ => Err(EngineError::NotRunning),
+        }
+    }
+
+    fn send(&self, cmd: Command) -> Result<(), EngineError> {
+        self.commands.send(cmd).map_err(|_| EngineError::Closed)
+    }
+}
+
+/// Check what the plan alone cannot: a host for relative paths, sane load figures.
+fn validate(p: &RunParams) -> Result<(), EngineError> {
+    let host = p.host.as_deref().or(p.plan.host.as_deref());
+    if let Some(h) = host {
+        let u = url::Url::parse(h).map_err(|e| EngineError::Invalid(format!("host \"{h}\": {e}")))?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(EngineError::Invalid(format!(
+                "host \"{h}\": only http:// and https:// can be load-tested"
+            )));
+        }
+    } else {
+        let relative = p.plan.scenarios.iter().any(|s| {
+            s.tasks
+                .iter()
+                .flat_map(|t| t.steps.iter())
+                .chain(s.on_start.iter())
+                .any(|st| !st.url.source().starts_with("http"))
+        });
+        if relative {
+            return Err(EngineError::Invalid(
+                "no host: set -H/--host or `host` in the plan".into(),
+            ));
+        }
+    }
+    match &p.load {
+        LoadProfile::Closed { spawn_rate, .. } if !(spawn_rate.is_finite() && *spawn_rate > 0.0) => {
+            Err(EngineError::Invalid("spawn rate must be a number above 0".into()))
+        }
+        LoadProfile::Open { rate, max_users } if !(rate.is_finite() && *rate > 0.0) || *max_users == 0 => {
+            Err(EngineError::Invalid(
+                "open model needs a rate above 0 and at least one user".into(),
+            ))
+        }
+        LoadProfile::Stages(s) if s.is_empty() => Err(EngineError::Invalid("stages are empty".into())),
+        _ => Ok(()),
+    }
+}

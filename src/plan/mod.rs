@@ -5,6 +5,7 @@
 //! - `data`: CSV data files whose rows are handed to users.
 
 pub mod data;
+pub mod json_path;
 pub mod model;
 pub mod template;
 

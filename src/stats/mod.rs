@@ -1,5 +1,30 @@
 //! Statistics: recorded per worker, merged on a timer, read as snapshots.
+//!
+//! - `histogram`: µs HdrHistogram (3 significant digits), mergeable and serialisable.
+//! - `entry`: one (method, name) entry: counts, exact min/max/sum, histogram; `+=` merges.
+//! - `worker`: what one worker thread records between flushes (no locks, no channels).
+//! - `errors`: failure/exception grouping and message normalisation.
+//! - `window`: the 10-second window behind current rates and percentiles.
+//! - `aggregator`: merged totals, caps, per-second history, snapshot building.
+//! - `snapshot`: the read-only picture that reports and the dashboard read.
 
+pub mod aggregator;
+pub mod entry;
+pub mod errors;
+pub mod histogram;
 pub mod snapshot;
+pub mod window;
+pub mod worker;
 
+pub use aggregator::{Aggregator, Limits, RunInfo};
+pub use entry::StatsEntry;
 pub use snapshot::*;
+pub use worker::WorkerStats;
+
+/// The current time as Unix seconds (fractional): the timestamp every statistic uses.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}

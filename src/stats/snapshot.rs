@@ -122,6 +122,8 @@ pub struct OpenModelSnapshot {
     pub scheduled: u64,
     /// Starts that happened more than 1 ms after their intended time.
     pub late_starts: u64,
+    /// Starts dropped because too many were already waiting for a free user.
+    pub dropped_starts: u64,
     /// Largest delay between intended and actual start, ms.
     pub max_start_lag_ms: f64,
     /// Aggregated latency measured from the actual send (not corrected for coordinated

@@ -1,0 +1,51 @@
+//! The aggregator task: merges worker deltas as they arrive and publishes one snapshot per
+//! tick (shared by every reader behind an `Arc`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::stats::{unix_now, Aggregator, Limits, Snapshot};
+
+use super::{AggMsg, Status};
+
+/// The snapshot shown before any test ran.
+pub fn empty_snapshot(status: &Status) -> Snapshot {
+    Aggregator::new(Limits::default()).snapshot(unix_now(), &status.info())
+}
+
+pub async fn run(
+    limits: Limits,
+    tick: Duration,
+    status: Arc<Status>,
+    mut rx: mpsc::UnboundedReceiver<AggMsg>,
+    tx: watch::Sender<Arc<Snapshot>>,
+) {
+    let mut agg = Aggregator::new(limits);
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let publish = |agg: &mut Aggregator| {
+        let snap = Arc::new(agg.snapshot(unix_now(), &status.info()));
+        tx.send_replace(snap.clone());
+        snap
+    };
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                None => break,
+                Some(AggMsg::Delta(d)) => agg.merge(d, unix_now()),
+                Some(AggMsg::Start) | Some(AggMsg::Reset) => agg.reset(unix_now()),
+                Some(AggMsg::Publish(ack)) => {
+                    let _ = ack.send(publish(&mut agg));
+                }
+                Some(AggMsg::History(ack)) => {
+                    let _ = ack.send(agg.history().iter().cloned().collect());
+                }
+            },
+            _ = ticker.tick() => {
+                publish(&mut agg);
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! What one run shares across all workers and users: the prepared plan and client settings.
+
+use std::sync::Arc;
+
+use crate::client::{ClientConfig, ClientShared};
+use crate::plan::data::DataFile;
+use crate::plan::{LoadProfile, Plan, Scenario};
+
+use super::step::PreparedStep;
+
+/// A task ready to run.
+#[derive(Debug)]
+pub struct PreparedTask {
+    pub name: String,
+    pub steps: Vec<PreparedStep>,
+}
+
+/// A scenario ready to run, with its tasks' cumulative weights for picking.
+#[derive(Debug)]
+pub struct PreparedScenario {
+    pub scenario: Arc<Scenario>,
+    pub on_start: Vec<PreparedStep>,
+    pub tasks: Vec<PreparedTask>,
+    cumulative: Vec<u64>,
+}
+
+impl PreparedScenario {
+    /// Pick a task at random by weight.
+    pub fn pick(&self) -> &PreparedTask {
+        let total = self.cumulative.last().copied().unwrap_or(0);
+        if total == 0 || self.tasks.len() == 1 {
+            return &self.tasks[0];
+        }
+        let r = fastrand::u64(0..total);
+        let i = self.cumulative.partition_point(|&c| c <= r);
+        &self.tasks[i.min(self.tasks.len() - 1)]
+    }
+}
+
+/// Everything a run's users share (immutable during the run).
+#[derive(Debug)]
+pub struct RunCtx {
+    pub scenarios: Vec<PreparedScenario>,
+    pub client: Arc<ClientShared>,
+    pub data: Option<Arc<DataFile>>,
+    /// Open model: users take arrival tickets instead of looping with wait times.
+    pub open: bool,
+}
+
+impl RunCtx {
+    /// Prepare a plan for running against `host` (the plan's own host when `None`).
+    pub fn prepare(plan: &Plan, host: Option<&str>, load: &LoadProfile, client: ClientConfig) -> RunCtx {
+        let base: Option<Arc<str>> = host.or(plan.host.as_deref()).map(Arc::from);
+        let prep = |steps: &[crate::plan::Step]| -> Vec<PreparedStep> {
+            steps
+                .iter()
+                .map(|s| PreparedStep::new(s, base.as_ref(), &plan.headers))
+                .collect()
+        };
+        let scenarios = plan
+            .scenarios
+            .iter()
+            .map(|sc| {
+                let tasks: Vec<PreparedTask> = sc
+                    .tasks
+                    .iter()
+                    .map(|t| PreparedTask {
+                        name: t.name.clone(),
+                        steps: prep(&t.steps),
+                    })
+                    .collect();
+                let cumulative = sc
+                    .tasks
+                    .iter()
+                    .scan(0u64, |acc, t| {
+                        *acc += u64::from(t.weight.max(1));
+                        Some(*acc)
+                    })
+                    .collect();
+                PreparedScenario {
+                    scenario: sc.clone(),
+                    on_start: prep(&sc.on_start),
+                    tasks,
+                    cumulative,
+                }
+            })
+            .collect();
+        RunCtx {
+            scenarios,
+            client: ClientShared::new(client),
+            data: plan.data.clone(),
+            open: matches!(load, LoadProfile::Open { .. }),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Prepared steps: a plan's requests with everything static worked out once per run, and the
+//! per-request rendering of the dynamic parts.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::HeaderMap;
+
+use crate::client::{Request, Response};
+use crate::plan::template::{RenderCtx, Template};
+use crate::plan::{json_path, Body, CaptureSource, Step};
+
+/// An error of the plan's own logic at run time: recorded as an exception, not a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanException(pub String);
+
+/// A step ready to run: static URL, name and headers resolved once.
+#[derive(Debug)]
+pub struct PreparedStep {
+    pub step: Step,
+    /// The full URL when nothing in it is dynamic.
+    static_url: Option<url::Url>,
+    /// The statistics name when it does not depend on rendering.
+    static_name: Option<Arc<str>>,
+    /// Plan-wide headers merged with the step's, when all are literal.
+    static_headers: Option<HeaderMap>,
+    /// Plan-wide headers (templates), used when some header is dynamic.
+    plan_headers: Vec<(String, Template)>,
+    /// Base URL (no trailing slash) for relative paths.
+    base: Option<Arc<str>>,
+    pub keep_body: bool,
+}
+
+/// A request built for sending, with its statistics name.
+pub struct Built {
+    pub request: Request,
+    pub name: Arc<str>,
+}
+
+impl PreparedStep {
+    pub fn new(step: &Step, base: Option<&Arc<str>>, plan_headers: &[(String, Template)]) -> Self {
+        let literal_path = step.url.as_literal().map(str::to_string);
+        let static_url = match (&literal_path, step.query.is_empty()) {
+            (Some(path), true) => join(base.map(|b| &**b), path).ok(),
+            _ => None,
+        };
+        let static_name = step
+            .name
+            .as_deref()
+            .map(Arc::from)
+            .or_else(|| literal_path.as_deref().map(|p| Arc::from(name_of(p))));
+        let all_literal = plan_headers
+            .iter()
+            .chain(step.headers.iter())
+            .all(|(_, t)| t.as_literal().is_some());
+        let static_headers = if all_literal {
+            let ctx_vars = Default::default();
+            let ctx = RenderCtx {
+                user_id: 0,
+                vars: &ctx_vars,
+                row: None,
+            };
+            headers(plan_headers, &step.headers, &ctx).ok()
+        } else {
+            None
+        };
+        PreparedStep {
+            keep_body: step.checks.needs_body() || step.captures.iter().any(|c| c.source.needs_body()),
+            step: step.clone(),
+            static_url,
+            static_name,
+            static_headers,
+            plan_headers: plan_headers.to_vec(),
+            base: base.cloned(),
+        }
+    }
+
+    /// Render this step into a request for the user whose variables are in `ctx`.
+    pub fn build(&self, ctx: &RenderCtx) -> Result<Built, PlanException> {
+        let (url, name) = match (&self.static_url, &self.static_name) {
+            (Some(url), Some(name)) => (url.clone(), name.clone()),
+            _ => {
+                let path = self.step.url.render(ctx).map_err(template_err("url"))?;
+                let mut url = join(self.base.as_deref(), &path).map_err(PlanException)?;
+                if !self.step.query.is_empty() {
+                    let mut pairs = url.query_pairs_mut();
+                    for (k, t) in &self.step.query {
+                        pairs.append_pair(k, &t.render(ctx).map_err(template_err(k))?);
+                    }
+                }
+                let name = self.static_name.clone().unwrap_or_else(|| Arc::from(name_of(&path)));
+                (url, name)
+            }
+        };
+        let mut headers = match &self.static_headers {
+            Some(h) => h.clone(),
+            None => headers(&self.plan_headers, &self.step.headers, ctx)?,
+        };
+        let body = match &self.step.body {
+            None => Bytes::new(),
+            Some(Body::Json(t)) => {
+                let value = t.render(ctx).map_err(template_err("json"))?;
+                set_default(&mut headers, "application/json");
+                Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+            }
+            Some(Body::Form(fields)) => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, t) in fields {
+                    ser.append_pair(k, &t.render(ctx).map_err(template_err(k))?);
+                }
+                set_default(&mut headers, "application/x-www-form-urlencoded");
+                Bytes::from(ser.finish())
+            }
+            Some(Body::Raw(t)) => Bytes::from(t.render(ctx).map_err(template_err("body"))?),
+        };
+        Ok(Built {
+            request: Request {
+                method: self.step.method.clone(),
+                url,
+                headers,
+                body,
+            },
+            name,
+        })
+    }
+
+    /// Apply the step's captures to the user's variables.
+    pub fn capture(
+        &self,
+        resp: &Response,
+        vars: &mut crate::plan::template::Vars,
+    ) -> Result<(), PlanException> {
+        if self.step.captures.is_empty() {
+            return Ok(());
+        }
+        let mut json: Option<serde_json::Value> = None;
+        for cap in &self.step.captures {
+            let value = match &cap.source {
+                CaptureSource::Header(h) => resp
+                    .headers
+                    .get(h.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| serde_json::Value::String(s.to_string()))
+                    .ok_or_else(|| format!("capture \"{}\": no header \"{h}\" in the response", cap.var)),
+                CaptureSource::Json(path) => {
+                    if json.is_none() {
+                        json = Some(serde_json::from_slice(&resp.body).map_err(|_| {
+                            PlanException(format!("capture \"{}\": response body is not JSON", cap.var))
+                        })?);
+                    }
+                    json.as_ref()
+                        .and_then(|j| json_path::lookup(j, path))
+                        .cloned()
+                        .ok_or_else(|| format!("capture \"{}\": no value at JSON path \"{path}\"", cap.var))
+                }
+                CaptureSource::Regex(re) => {
+                    let text = String::from_utf8_lossy(&resp.body);
+                    re.captures(&text)
+                        .and_then(|c| c.get(1).or_else(|| c.get(0)))
+                        .map(|m| serde_json::Value::String(m.as_str().to_string()))
+                        .ok_or_else(|| format!("capture \"{}\": regex /{}/ did not match", cap.var, re.as_str()))
+                }
+            }
+            .map_err(PlanException)?;
+            vars.insert(cap.var.clone(), value);
+        }
+        Ok(())
+    }
+}
+
+fn template_err(what: &str) -> impl Fn(crate::plan::template::TemplateError) -> PlanException + '_ {
+    move |e| PlanException(format!("template error in {what}: {e}"))
+}
+
+fn set_default(headers: &mut HeaderMap, content_type: &'static str) {
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+}
+
+fn headers(
+    plan: &[(String, Template)],
+    step: &[(String, Template)],
+    ctx: &RenderCtx,
+) -> Result<HeaderMap, PlanException> {
+    let mut map = HeaderMap::new();
+    for (k, t) in plan.iter().chain(step.iter()) {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| PlanException(format!("\"{k}\" is not a valid header name")))?;
+        let value = t.render(ctx).map_err(template_err(k))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| PlanException(format!("header \"{k}\": value is not valid in a header")))?;
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+/// The statistics name of a path or URL as written: the path and query.
+fn name_of(path: &str) -> String {
+    match url::Url::parse(path) {
+        Ok(u) if path.starts_with("http://") || path.starts_with("https://") => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        _ => path.to_string(),
+    }
+}
+
+/// Join a base URL and a path; a full URL is used as is.
+pub fn join(base: Option<&str>, path: &str) -> Result<url::Url, String> {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return url::Url::parse(path).map_err(|e| format!("invalid URL \"{path}\": {e}"));
+    }
+    let base = base.ok_or_else(|| {
+        format!("relative path \"{path}\" but no host is set (use -H or `host` in the plan)")
+    })?;
+    let sep = if path.starts_with('/') { "" } else { "/" };
+    let full = format!("{}{sep}{path}", base.trim_end_matches('/'));
+    url::Url::parse(&full).map_err(|e| format!("invalid URL \"{full}\": {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_keeps_prefix_and_full_urls() {
+        assert_eq!(
+            join(Some("http://h:1/api/"), "/users?x=1").unwrap().as_str(),
+            "http://h:1/api/users?x=1"
+        );
+        assert_eq!(join(Some("http://h"), "https://o/p").unwrap().as_str(), "https://o/p");
+        assert!(join(None, "/x").unwrap_err().contains("no host"));
+    }
+
+    #[test]
+    fn names_are_path_and_query() {
+        assert_eq!(name_of("http://127.0.0.1:8080/delay?ms=10"), "/delay?ms=10");
+        assert_eq!(name_of("/orders"), "/orders");
+    }
+}

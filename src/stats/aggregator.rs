@@ -1,0 +1,418 @@
+//! The aggregator: merges worker deltas into run totals, keeps the bounded per-second
+//! history, and builds snapshots.
+//!
+//! It is owned by one task; workers never touch it. Memory is bounded whatever the target
+//! does: distinct names and failure groups are capped (an overflow row counts the rest) and
+//! history keeps a fixed number of points.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::entry::StatsEntry;
+use super::errors::{ExceptionKey, FailureKey, Occurrences};
+use super::histogram::LatencyHistogram;
+use super::snapshot::*;
+use super::window::Window;
+use super::worker::WorkerStats;
+
+/// Caps that keep memory bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Distinct (method, name) entries; further names go to an overflow entry.
+    pub max_names: usize,
+    /// Distinct failure groups; further messages go to an overflow group.
+    pub max_failure_groups: usize,
+    /// Distinct exception groups.
+    pub max_exception_groups: usize,
+    /// Aggregated history points kept (one per tick).
+    pub history_points: usize,
+    /// Per-entry history points kept.
+    pub entry_history_points: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_names: 1000,
+            max_failure_groups: 1000,
+            max_exception_groups: 1000,
+            history_points: 24 * 3600,
+            entry_history_points: 3600,
+        }
+    }
+}
+
+/// Name of the entry that collects requests beyond [`Limits::max_names`].
+pub const OVERFLOW_NAME: &str = "(other names)";
+/// Message of the group that collects failures beyond [`Limits::max_failure_groups`].
+pub const OVERFLOW_FAILURE: &str = "(other failures: too many distinct messages)";
+
+/// One per-second point of one entry's history (compact: charts only need these).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EntryPoint {
+    pub time: u64,
+    pub rps: f32,
+    pub fail_per_sec: f32,
+    pub p50_ms: Option<f32>,
+    pub p95_ms: Option<f32>,
+}
+
+#[derive(Debug, Default)]
+struct AggEntry {
+    stats: StatsEntry,
+    window: Window,
+    history: VecDeque<EntryPoint>,
+}
+
+/// What the engine tells the aggregator about the run when a snapshot is built.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub state: RunState,
+    pub user_count: u32,
+    pub run: u32,
+    pub host: String,
+    /// Asked arrival rate in open mode.
+    pub target_rate: Option<f64>,
+}
+
+/// Merged statistics of a run.
+pub struct Aggregator {
+    limits: Limits,
+    entries: BTreeMap<(String, String), AggEntry>,
+    total: AggEntry,
+    failures: HashMap<FailureKey, Occurrences>,
+    exceptions: HashMap<ExceptionKey, u64>,
+    scheduled: u64,
+    late: u64,
+    dropped: u64,
+    max_lag_us: u64,
+    uncorrected: LatencyHistogram,
+    stats_start: Option<f64>,
+    history: VecDeque<HistoryPoint>,
+    warnings: Vec<String>,
+    seq: u64,
+}
+
+impl Aggregator {
+    pub fn new(limits: Limits) -> Aggregator {
+        Aggregator {
+            limits,
+            entries: BTreeMap::new(),
+            total: AggEntry::default(),
+            failures: HashMap::new(),
+            exceptions: HashMap::new(),
+            scheduled: 0,
+            late: 0,
+            dropped: 0,
+            max_lag_us: 0,
+            uncorrected: LatencyHistogram::default(),
+            stats_start: None,
+            history: VecDeque::new(),
+            warnings: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    /// Mark the start of statistics (test start or reset) at `now` (Unix seconds).
+    pub fn start(&mut self, now: f64) {
+        self.stats_start = Some(now);
+    }
+
+    /// Clear all statistics (not the history of charts), starting afresh at `now`.
+    pub fn reset(&mut self, now: f64) {
+        let history = std::mem::take(&mut self.history);
+        let seq = self.seq;
+        *self = Aggregator::new(self.limits);
+        self.history = history;
+        self.seq = seq;
+        self.stats_start = Some(now);
+    }
+
+    /// Merge one worker's delta that arrived at `now`.
+    pub fn merge(&mut self, delta: WorkerStats, now: f64) {
+        let sec = now.floor() as u64;
+        let (entries, rest) = delta.into_entries();
+        for e in entries {
+            let key = (e.name, e.method);
+            let key = if self.entries.contains_key(&key) || self.entries.len() < self.limits.max_names
+            {
+                key
+            } else {
+                self.warn_once(format!(
+                    "more than {} distinct request names: the rest are counted under \"{}\"; \
+                     set `name` on requests whose URL varies (e.g. name = \"/item/[id]\")",
+                    self.limits.max_names, OVERFLOW_NAME
+                ));
+                (OVERFLOW_NAME.to_string(), key.1)
+            };
+            let agg = self.entries.entry(key).or_default();
+            agg.stats += &e.stats;
+            agg.window.add(sec, &e.stats);
+        }
+        self.total.stats += &rest.total;
+        self.total.window.add(sec, &rest.total);
+        for (key, occ) in rest.failures {
+            let key = if self.failures.contains_key(&key)
+                || self.failures.len() < self.limits.max_failure_groups
+            {
+                key
+            } else {
+                self.warn_once(format!(
+                    "more than {} distinct failure messages: the rest are counted under \"{}\"",
+                    self.limits.max_failure_groups, OVERFLOW_FAILURE
+                ));
+                FailureKey {
+                    method: String::new(),
+                    name: String::new(),
+                    message: OVERFLOW_FAILURE.to_string(),
+                }
+            };
+            self.failures
+                .entry(key)
+                .or_insert_with(|| Occurrences { count: 0, ..occ })
+                .merge(&occ);
+        }
+        for (key, n) in rest.exceptions {
+            if self.exceptions.contains_key(&key)
+                || self.exceptions.len() < self.limits.max_exception_groups
+            {
+                *self.exceptions.entry(key).or_default() += n;
+            }
+        }
+        self.scheduled += rest.open.scheduled;
+        self.late += rest.open.late;
+        self.dropped += rest.open.dropped;
+        self.max_lag_us = self.max_lag_us.max(rest.open.max_lag_us);
+        self.uncorrected.add(&rest.open.uncorrected);
+    }
+
+    fn warn_once(&mut self, message: String) {
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    /// Add a warning shown with the results (kept across resets until the engine clears it).
+    pub fn warn(&mut self, message: String) {
+        self.warn_once(message);
+    }
+
+    /// Build a snapshot at `now` and append one history point.
+    pub fn snapshot(&mut self, now: f64, info: &RunInfo) -> Snapshot {
+        self.seq += 1;
+        let start = self.stats_start.unwrap_or(now);
+        let elapsed = (now - start).max(1e-9);
+        let mut entries = Vec::with_capacity(self.entries.len());
+        let cap = self.limits.entry_history_points;
+        for ((name, method), agg) in self.entries.iter_mut() {
+            let snap = entry_snapshot(method, name, agg, now, start, elapsed);
+            push_capped(&mut agg.history, entry_point(now, &snap), cap);
+            entries.push(snap);
+        }
+        let total = entry_snapshot("", "Aggregated", &mut self.total, now, start, elapsed);
+        let point = HistoryPoint {
+            time: now.floor() as u64,
+            user_count: info.user_count,
+            current_rps: total.current_rps,
+            current_fail_per_sec: total.current_fail_per_sec,
+            current_p50_ms: total.current_percentile(0.5),
+            current_p95_ms: total.current_percentile(0.95),
+        };
+        push_capped(&mut self.history, point, self.limits.history_points);
+        let mut failures: Vec<FailureSnapshot> = self
+            .failures
+            .iter()
+            .map(|(k, o)| FailureSnapshot {
+                method: k.method.clone(),
+                name: k.name.clone(),
+                message: k.message.clone(),
+                occurrences: o.count,
+                first_seen: o.first_seen,
+                last_seen: o.last_seen,
+            })
+            .collect();
+        failures.sort_by(|a, b| {
+            b.occurrences
+                .cmp(&a.occurrences)
+                .then_with(|| (&a.name, &a.method, &a.message).cmp(&(&b.name, &b.method, &b.message)))
+        });
+        let mut exceptions: Vec<ExceptionSnapshot> = self
+            .exceptions
+            .iter()
+            .map(|(k, n)| ExceptionSnapshot {
+                message: k.message.clone(),
+                origin: k.origin.clone(),
+                count: *n,
+            })
+            .collect();
+        exceptions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.message.cmp(&b.message)));
+        let open_model = info.target_rate.map(|rate| OpenModelSnapshot {
+            target_rate: rate,
+            scheduled: self.scheduled,
+            late_starts: self.late,
+            dropped_starts: self.dropped,
+            max_start_lag_ms: self.max_lag_us as f64 / 1000.0,
+            uncorrected_percentiles: {
+                let min = self.uncorrected.quantiles(&[0.0])[0].unwrap_or(0);
+                let max = self.uncorrected.quantiles(&[1.0])[0].unwrap_or(0);
+                super::entry::clamp_ms(self.uncorrected.quantiles(&PERCENTILES), min, max)
+            },
+        });
+        Snapshot {
+            seq: self.seq,
+            time: now,
+            state: info.state,
+            user_count: info.user_count,
+            run: info.run,
+            host: info.host.clone(),
+            stats_start: self.stats_start,
+            entries,
+            total,
+            failures,
+            exceptions,
+            open_model,
+            warnings: self.warnings.clone(),
+        }
+    }
+
+    /// The aggregated per-second history (oldest first).
+    pub fn history(&self) -> &VecDeque<HistoryPoint> {
+        &self.history
+    }
+
+    /// One entry's per-second history, if the entry exists.
+    pub fn entry_history(&self, method: &str, name: &str) -> Option<&VecDeque<EntryPoint>> {
+        self.entries
+            .get(&(name.to_string(), method.to_string()))
+            .map(|e| &e.history)
+    }
+
+    /// The merged totals, for exact comparison and serialisation.
+    pub fn total(&self) -> &StatsEntry {
+        &self.total.stats
+    }
+}
+
+fn push_capped<T>(q: &mut VecDeque<T>, item: T, cap: usize) {
+    if q.len() >= cap {
+        q.pop_front();
+    }
+    q.push_back(item);
+}
+
+fn entry_point(now: f64, s: &EntrySnapshot) -> EntryPoint {
+    EntryPoint {
+        time: now.floor() as u64,
+        rps: s.current_rps as f32,
+        fail_per_sec: s.current_fail_per_sec as f32,
+        p50_ms: s.current_percentile(0.5).map(|v| v as f32),
+        p95_ms: s.current_percentile(0.95).map(|v| v as f32),
+    }
+}
+
+fn entry_snapshot(
+    method: &str,
+    name: &str,
+    agg: &mut AggEntry,
+    now: f64,
+    start: f64,
+    elapsed: f64,
+) -> EntrySnapshot {
+    let s = &agg.stats;
+    let current = agg.window.current(now, start, &PERCENTILES);
+    EntrySnapshot {
+        method: method.to_string(),
+        name: name.to_string(),
+        num_requests: s.num_requests,
+        num_failures: s.num_failures,
+        avg_ms: s.avg_ms(),
+        min_ms: s.min_ms(),
+        max_ms: s.max_ms(),
+        avg_size: s.avg_size(),
+        total_rps: s.num_requests as f64 / elapsed,
+        total_fail_per_sec: s.num_failures as f64 / elapsed,
+        current_rps: current.rps,
+        current_fail_per_sec: current.fail_per_sec,
+        percentiles: s.percentiles_ms(),
+        current_percentiles: current.percentiles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            state: RunState::Running,
+            user_count: 3,
+            run: 1,
+            host: "http://x".into(),
+            target_rate: None,
+        }
+    }
+
+    #[test]
+    fn merges_workers_exactly_and_sorts_entries() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(100.0);
+        let mut w1 = WorkerStats::default();
+        let mut w2 = WorkerStats::default();
+        for i in 0..100u64 {
+            w1.record("GET", "/b", 1000 + i, 5, None, 100.5);
+            w2.record("GET", "/a", 2000 + i, 5, (i % 4 == 0).then_some("boom 1234567"), 100.5);
+        }
+        agg.merge(w1, 100.5);
+        agg.merge(w2, 100.6);
+        let s = agg.snapshot(110.0, &info());
+        assert_eq!(s.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(s.total.num_requests, 200);
+        assert_eq!(s.total.num_failures, 25);
+        assert_eq!(s.total.max_ms, Some(2.099));
+        assert_eq!(s.total.min_ms, Some(1.0));
+        assert_eq!(s.failures.len(), 1);
+        assert_eq!(s.failures[0].message, "boom <n>");
+        assert_eq!(s.failures[0].occurrences, 25);
+        assert!((s.total.total_rps - 20.0).abs() < 1e-9);
+        assert_eq!(agg.history().len(), 1);
+    }
+
+    #[test]
+    fn caps_names_and_failure_groups_with_overflow_rows() {
+        let limits = Limits {
+            max_names: 10,
+            max_failure_groups: 5,
+            ..Limits::default()
+        };
+        let mut agg = Aggregator::new(limits);
+        agg.start(0.0);
+        let mut w = WorkerStats::default();
+        for i in 0..50 {
+            w.record("GET", &format!("/item/{i}"), 10, 0, Some(&format!("bad item {i}")), 1.0);
+        }
+        agg.merge(w, 1.0);
+        let s = agg.snapshot(2.0, &info());
+        assert_eq!(s.entries.len(), 11);
+        let other = s.entries.iter().find(|e| e.name == OVERFLOW_NAME).unwrap();
+        assert_eq!(other.num_requests, 40);
+        assert_eq!(s.total.num_requests, 50);
+        assert_eq!(s.failures.len(), 6);
+        assert_eq!(s.failures.iter().map(|f| f.occurrences).sum::<u64>(), 50);
+        assert_eq!(s.warnings.len(), 2);
+    }
+
+    #[test]
+    fn reset_clears_figures_but_keeps_chart_history() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(0.0);
+        let mut w = WorkerStats::default();
+        w.record("GET", "/", 10, 0, None, 1.0);
+        agg.merge(w, 1.0);
+        agg.snapshot(2.0, &info());
+        agg.reset(3.0);
+        let s = agg.snapshot(4.0, &info());
+        assert_eq!(s.total.num_requests, 0);
+        assert!(s.entries.is_empty());
+        assert_eq!(agg.history().len(), 2);
+        assert_eq!(s.stats_start, Some(3.0));
+    }
+}

@@ -1,0 +1,176 @@
+//! The sliding 10-second window behind "current" rates and percentiles.
+//!
+//! Deltas are added to the second they arrive in; a finished second is kept as a sparse list
+//! of histogram buckets, so ten seconds of history cost a few kilobytes per entry. Current
+//! figures use complete seconds only and decay to zero when traffic stops.
+
+use std::collections::VecDeque;
+
+use super::entry::{clamp_ms, StatsEntry};
+use super::histogram::rank;
+
+/// Length of the current-rate window, seconds.
+pub const WINDOW_SECS: u64 = 10;
+
+#[derive(Debug, Clone, Default)]
+struct Second {
+    sec: u64,
+    count: u64,
+    fails: u64,
+    min_us: u64,
+    max_us: u64,
+    buckets: Vec<(u64, u64)>,
+}
+
+/// Per-second counts and latencies of the last [`WINDOW_SECS`] seconds.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    /// The second being filled, and what it holds so far.
+    cur_sec: u64,
+    cur: StatsEntry,
+    done: VecDeque<Second>,
+}
+
+/// Current figures of a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub rps: f64,
+    pub fail_per_sec: f64,
+    /// Percentiles over the window, ms, one per requested quantile.
+    pub percentiles: Vec<Option<f64>>,
+}
+
+impl Window {
+    /// Add a delta that arrived during second `sec` (Unix seconds).
+    pub fn add(&mut self, sec: u64, delta: &StatsEntry) {
+        self.roll(sec);
+        self.cur += delta;
+    }
+
+    /// Close the second being filled if `sec` is past it, and forget seconds out of range.
+    pub fn roll(&mut self, sec: u64) {
+        if sec > self.cur_sec {
+            if !self.cur.is_empty() {
+                let cur = std::mem::take(&mut self.cur);
+                self.done.push_back(Second {
+                    sec: self.cur_sec,
+                    count: cur.num_requests,
+                    fails: cur.num_failures,
+                    min_us: cur.min_us,
+                    max_us: cur.max_us,
+                    buckets: cur.hist.sparse(),
+                });
+            }
+            self.cur_sec = sec;
+        }
+        while self
+            .done
+            .front()
+            .is_some_and(|s| s.sec + WINDOW_SECS < sec)
+        {
+            self.done.pop_front();
+        }
+    }
+
+    /// Current rates and percentiles at time `now` (Unix seconds), for statistics that
+    /// started at `start`: complete seconds within the last [`WINDOW_SECS`] only.
+    pub fn current(&mut self, now: f64, start: f64, quantiles: &[f64]) -> Current {
+        let now_sec = now.floor() as u64;
+        self.roll(now_sec);
+        let from = now_sec.saturating_sub(WINDOW_SECS);
+        let seconds: Vec<&Second> = self
+            .done
+            .iter()
+            .filter(|s| s.sec >= from && s.sec < now_sec)
+            .collect();
+        let covered = (now_sec as f64 - start.max(from as f64)).max(0.5);
+        let count: u64 = seconds.iter().map(|s| s.count).sum();
+        let fails: u64 = seconds.iter().map(|s| s.fails).sum();
+        let percentiles = if count == 0 {
+            vec![None; quantiles.len()]
+        } else {
+            let min = seconds.iter().map(|s| s.min_us).min().unwrap_or(0);
+            let max = seconds.iter().map(|s| s.max_us).max().unwrap_or(0);
+            clamp_ms(sparse_quantiles(&seconds, count, quantiles), min, max)
+        };
+        Current {
+            rps: count as f64 / covered,
+            fail_per_sec: fails as f64 / covered,
+            percentiles,
+        }
+    }
+}
+
+/// Quantiles over the union of several seconds' sparse buckets (ascending quantiles).
+fn sparse_quantiles(seconds: &[&Second], total: u64, qs: &[f64]) -> Vec<Option<u64>> {
+    let mut merged: Vec<(u64, u64)> = seconds
+        .iter()
+        .flat_map(|s| s.buckets.iter().copied())
+        .collect();
+    merged.sort_unstable_by_key(|&(v, _)| v);
+    let mut out = Vec::with_capacity(qs.len());
+    let mut seen = 0;
+    let mut qi = 0;
+    for (v, c) in merged {
+        seen += c;
+        while qi < qs.len() && seen >= rank(qs[qi], total) {
+            out.push(Some(v));
+            qi += 1;
+        }
+    }
+    while out.len() < qs.len() {
+        out.push(out.last().copied().flatten());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(n: u64, us: u64, fails: u64) -> StatsEntry {
+        let mut e = StatsEntry::default();
+        for i in 0..n {
+            e.record(us, 0, i < fails);
+        }
+        e
+    }
+
+    #[test]
+    fn rate_over_complete_seconds_and_decay_to_zero() {
+        let mut w = Window::default();
+        let start = 100.0;
+        for sec in 100..110 {
+            w.add(sec, &delta(50, 1000, 5));
+        }
+        let c = w.current(110.2, start, &[0.5]);
+        assert_eq!(c.rps, 50.0);
+        assert_eq!(c.fail_per_sec, 5.0);
+        assert_eq!(c.percentiles, vec![Some(1.0)]);
+        // traffic stops: 5 s later half the window is empty, 11 s later all of it.
+        assert_eq!(w.current(115.0, start, &[0.5]).rps, 25.0);
+        let c = w.current(121.0, start, &[0.5]);
+        assert_eq!((c.rps, c.percentiles[0]), (0.0, None));
+    }
+
+    #[test]
+    fn partial_first_second_counts_only_the_covered_time() {
+        let mut w = Window::default();
+        w.add(100, &delta(30, 1000, 0));
+        w.add(101, &delta(100, 1000, 0));
+        // stats started at 100.7: 1.3 s covered by complete seconds 100 and 101
+        let c = w.current(102.1, 100.7, &[0.5]);
+        assert!((c.rps - 130.0 / 1.3).abs() < 1e-9, "{}", c.rps);
+    }
+
+    #[test]
+    fn window_percentiles_forget_old_seconds() {
+        let mut w = Window::default();
+        w.add(100, &delta(100, 50_000, 0));
+        for sec in 101..=111 {
+            w.add(sec, &delta(100, 2_000, 0));
+        }
+        let c = w.current(112.0, 100.0, &[0.5, 1.0]);
+        assert_eq!(c.percentiles, vec![Some(2.0), Some(2.0)]);
+    }
+}
