@@ -7,7 +7,7 @@
 //! - [`csv`]: Locust-compatible `PREFIX_stats.csv`, `_stats_history.csv`, `_failures.csv`,
 //!   `_exceptions.csv` (exact headers), and [`CsvFiles`] which manages them during a run.
 //! - [`json`]: the documented JSON summary.
-//! - [`format`]: number, time and text formatting shared by the others.
+//! - [`format`](mod@format): number, time and text formatting shared by the others.
 
 pub mod console;
 pub mod csv;
