@@ -52,7 +52,9 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
 }
 
 fn seconds(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0 && secs < 1e12).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e12)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 /// Render a duration compactly (`1h20m`, `30s`, `250ms`) for messages and reports.
@@ -87,7 +89,10 @@ mod tests {
         assert_eq!(parse_duration("3m").unwrap(), Duration::from_secs(180));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("1h20m").unwrap(), Duration::from_secs(4800));
-        assert_eq!(parse_duration("3h30m10s").unwrap(), Duration::from_secs(12610));
+        assert_eq!(
+            parse_duration("3h30m10s").unwrap(),
+            Duration::from_secs(12610)
+        );
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
     }

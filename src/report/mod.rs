@@ -1,1 +1,19 @@
 //! Reports built from snapshots: console tables, Locust CSV files, JSON summary.
+//!
+//! Every report reads a [`crate::stats::Snapshot`] only (never live statistics) and writes to
+//! any [`std::io::Write`], so the same code serves the terminal, files and HTTP downloads.
+//!
+//! - [`console`]: the periodic table and the final summary of a headless run.
+//! - [`csv`]: Locust-compatible `PREFIX_stats.csv`, `_stats_history.csv`, `_failures.csv`,
+//!   `_exceptions.csv` (exact headers), and [`CsvFiles`] which manages them during a run.
+//! - [`json`]: the documented JSON summary.
+//! - [`format`](mod@format): number, time and text formatting shared by the others.
+
+pub mod console;
+pub mod csv;
+pub mod format;
+pub mod json;
+
+pub use self::console::{print_summary, print_table};
+pub use self::csv::{write_exceptions, write_failures, write_stats, CsvFiles, HistoryCsv};
+pub use self::json::{to_json, write_json};
