@@ -1,1 +1,224 @@
-//! Command-line arguments.
+//! Command-line arguments: clap's raw flags ([`Cli`]) are turned once into validated settings
+//! ([`Settings`]); the engine and runners never see clap types.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::ClientConfig;
+use crate::duration::parse_duration;
+use crate::plan::{self, LoadProfile, Plan};
+
+/// Surge: a fast, exact, Locust-style load tester.
+#[derive(Debug, Parser)]
+#[command(name = "surge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the built-in demo target (a store API with a connection limit) and run its plan.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Serve only the demo target (no load), e.g. to point Locust or another Surge at it.
+    #[arg(long)]
+    pub target_only: bool,
+    /// Port of the demo target (0 = any free port; --target-only defaults to 8080).
+    #[arg(long, env = "SURGE_DEMO_PORT")]
+    pub port: Option<u16>,
+    /// Size of the target's simulated database connection pool; beyond it requests fail with
+    /// "500 ... (OperationalError) 1040: Too many connections".
+    #[arg(long, default_value_t = 20, env = "SURGE_DEMO_DB_CONNECTIONS")]
+    pub db_connections: usize,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options of a load test (also readable from `SURGE_*` environment variables).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Plan file (.toml, .yaml or .yml).
+    #[arg(short = 'f', long = "plan", value_name = "FILE", env = "SURGE_PLAN")]
+    pub plan: Option<PathBuf>,
+    /// Host to load-test. Without a plan, exactly this URL (path and query included) is requested.
+    #[arg(short = 'H', long, value_name = "URL", env = "SURGE_HOST")]
+    pub host: Option<String>,
+    /// Peak number of concurrent users (with --rate: the cap on concurrent users).
+    #[arg(short = 'u', long, value_name = "N", env = "SURGE_USERS")]
+    pub users: Option<u32>,
+    /// Users started (or stopped) per second.
+    #[arg(short = 'r', long, value_name = "R", env = "SURGE_SPAWN_RATE")]
+    pub spawn_rate: Option<f64>,
+    /// Stop after this time: 20, 20s, 3m, 1h20m, ...
+    #[arg(short = 't', long, value_name = "DURATION", env = "SURGE_RUN_TIME")]
+    pub run_time: Option<String>,
+    /// Open model: start this many tasks per second, whatever the response times
+    /// (latency measured from each intended start).
+    #[arg(long, value_name = "R", env = "SURGE_RATE")]
+    pub rate: Option<f64>,
+    /// Run without the web dashboard; print statistics to the console.
+    #[arg(long, env = "SURGE_HEADLESS")]
+    pub headless: bool,
+    /// Write PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and PREFIX_exceptions.csv.
+    #[arg(long, value_name = "PREFIX", env = "SURGE_CSV")]
+    pub csv: Option<PathBuf>,
+    /// Write every entry to the history CSV each second (not only Aggregated).
+    #[arg(long, env = "SURGE_CSV_FULL_HISTORY")]
+    pub csv_full_history: bool,
+    /// Write the final statistics as JSON to FILE.
+    #[arg(long, value_name = "FILE", env = "SURGE_JSON")]
+    pub json: Option<PathBuf>,
+    /// Exit code when any request failed.
+    #[arg(long, value_name = "N", default_value_t = 1, env = "SURGE_EXIT_CODE_ON_ERROR")]
+    pub exit_code_on_error: i32,
+    /// How long a stop lets in-flight requests finish.
+    #[arg(short = 's', long, value_name = "DURATION", default_value = "10s", env = "SURGE_STOP_TIMEOUT")]
+    pub stop_timeout: String,
+    /// Reset statistics once all users have started.
+    #[arg(long, env = "SURGE_RESET_STATS")]
+    pub reset_stats: bool,
+    /// Accept any TLS certificate (self-signed targets).
+    #[arg(long, env = "SURGE_INSECURE")]
+    pub insecure: bool,
+    /// Print only the final summary, not the table every 2 s.
+    #[arg(long, env = "SURGE_ONLY_SUMMARY")]
+    pub only_summary: bool,
+    /// Per-request timeout (overrides the plan's `timeout`; default 60s).
+    #[arg(long, value_name = "DURATION", env = "SURGE_TIMEOUT")]
+    pub timeout: Option<String>,
+    /// Worker threads generating load (default: one per core).
+    #[arg(long, value_name = "N", env = "SURGE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// Why the command line cannot be used (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+}
+
+/// Validated settings of one run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub plan: Arc<Plan>,
+    pub host: Option<String>,
+    pub load: LoadProfile,
+    pub run_time: Option<Duration>,
+    pub client: ClientConfig,
+    pub stop_timeout: Duration,
+    pub workers: Option<usize>,
+    pub csv: Option<PathBuf>,
+    pub csv_full_history: bool,
+    pub json: Option<PathBuf>,
+    pub exit_code_on_error: i32,
+    pub reset_stats: bool,
+    pub only_summary: bool,
+}
+
+/// Default cap on concurrent users in open mode when `-u` is not given.
+pub const DEFAULT_OPEN_USERS: u32 = 100;
+
+impl RunArgs {
+    /// Validate the arguments, loading the plan (or `default_plan` text, for the demo).
+    pub fn settings(&self, default_plan: Option<Plan>) -> Result<Settings, UsageError> {
+        let invalid = |m: String| UsageError::Invalid(m);
+        let url_only = self.plan.is_none() && default_plan.is_none();
+        let plan = match (&self.plan, default_plan) {
+            (Some(path), _) => plan::load(path)?,
+            (None, Some(p)) => p,
+            (None, None) => match &self.host {
+                Some(url) => plan::from_url(url)?,
+                None => {
+                    return Err(invalid(
+                        "nothing to test: give a URL with -H/--host or a plan with -f/--plan".into(),
+                    ))
+                }
+            },
+        };
+        if let Some(h) = &self.host {
+            let u = url::Url::parse(h).map_err(|e| invalid(format!("-H/--host \"{h}\": not a valid URL: {e}")))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(invalid(format!("-H/--host \"{h}\": only http:// and https:// URLs can be load-tested")));
+            }
+        }
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 10_000_000.0 {
+                Ok(v)
+            } else {
+                Err(invalid(format!("{name} must be a number above 0 (and at most 10000000), got {v}")))
+            }
+        };
+        if let Some(r) = self.spawn_rate {
+            positive("-r/--spawn-rate", r)?;
+        }
+        let plan_load = plan.load.clone();
+        let load = if let Some(rate) = self.rate {
+            let max_users = match (self.users, &plan_load) {
+                (Some(u), _) => u,
+                (None, Some(LoadProfile::Open { max_users, .. })) => *max_users,
+                _ => DEFAULT_OPEN_USERS,
+            };
+            if max_users == 0 {
+                return Err(invalid("--rate needs at least one user (-u)".into()));
+            }
+            LoadProfile::Open { rate: positive("--rate", rate)?, max_users }
+        } else if self.users.is_some() || self.spawn_rate.is_some() {
+            let (pu, pr) = match &plan_load {
+                Some(LoadProfile::Closed { users, spawn_rate }) => (Some(*users), Some(*spawn_rate)),
+                _ => (None, None),
+            };
+            LoadProfile::Closed {
+                users: self.users.or(pu).unwrap_or(1),
+                spawn_rate: self.spawn_rate.or(pr).unwrap_or(1.0),
+            }
+        } else {
+            plan_load.unwrap_or(LoadProfile::Closed { users: 1, spawn_rate: 1.0 })
+        };
+        let duration = |flag: &str, v: &str| parse_duration(v).map_err(|e| invalid(format!("{flag}: {e}")));
+        let run_time = match &self.run_time {
+            Some(t) => Some(duration("-t/--run-time", t)?).filter(|d| !d.is_zero()),
+            None => plan.run_time,
+        };
+        let timeout = match &self.timeout {
+            Some(t) => duration("--timeout", t)?,
+            None => plan.timeout,
+        };
+        if timeout.is_zero() {
+            return Err(invalid("--timeout must be above 0".into()));
+        }
+        if self.workers == Some(0) {
+            return Err(invalid("--workers must be at least 1".into()));
+        }
+        Ok(Settings {
+            client: ClientConfig {
+                timeout,
+                insecure: self.insecure,
+                max_redirects: plan.max_redirects,
+            },
+            host: if url_only { None } else { self.host.clone() },
+            plan: Arc::new(plan),
+            load,
+            run_time,
+            stop_timeout: duration("-s/--stop-timeout", &self.stop_timeout)?,
+            workers: self.workers,
+            csv: self.csv.clone(),
+            csv_full_history: self.csv_full_history,
+            json: self.json.clone(),
+            exit_code_on_error: self.exit_code_on_error,
+            reset_stats: self.reset_stats,
+            only_summary: self.only_summary,
+        })
+    }
+}

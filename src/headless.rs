@@ -1,1 +1,113 @@
-//! Headless runs.
+//! A whole run without the dashboard: start the engine, print the table every 2 s, append
+//! the history CSV every second, and on the end (run time, stages' end or Ctrl-C) write the
+//! final files and choose the exit code. Whatever ends the run, the files are complete.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::Settings;
+use crate::engine::{Engine, EngineConfig, RunParams};
+use crate::report::{self, CsvFiles};
+use crate::stats::{RunState, Snapshot};
+
+/// Exit code for bad usage or an invalid plan.
+pub const EXIT_USAGE: i32 = 2;
+
+/// How the run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exit_code: i32,
+    pub snapshot: Arc<Snapshot>,
+}
+
+/// Why a headless run could not start or finish its files.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    #[error("{0}")]
+    Engine(#[from] crate::engine::EngineError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Run the test described by `settings`, printing to `out`; returns once the files are
+/// written. `interrupt` resolves when the user asks to stop (Ctrl-C).
+pub async fn run<W: Write>(
+    settings: Settings,
+    out: &mut W,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<Outcome, HeadlessError> {
+    let mut config = EngineConfig {
+        stop_timeout: settings.stop_timeout,
+        ..EngineConfig::default()
+    };
+    if let Some(w) = settings.workers {
+        config.workers = w;
+    }
+    let mut csv = match &settings.csv {
+        Some(prefix) => Some(CsvFiles::create(prefix, settings.csv_full_history)?),
+        None => None,
+    };
+    let engine = Engine::new(config)?;
+    engine.start(RunParams {
+        plan: settings.plan.clone(),
+        host: settings.host.clone(),
+        load: settings.load.clone(),
+        run_time: settings.run_time,
+        client: settings.client.clone(),
+    })?;
+    let mut snapshots = engine.subscribe();
+    let mut last_table = tokio::time::Instant::now();
+    let mut reset_done = !settings.reset_stats;
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() { break; }
+                let snap = snapshots.borrow_and_update().clone();
+                if let Some(csv) = csv.as_mut() {
+                    csv.history(&snap)?;
+                }
+                if !reset_done && snap.state == RunState::Running {
+                    reset_done = true;
+                    engine.reset()?;
+                    writeln!(out, "All users started: statistics reset (--reset-stats)")?;
+                }
+                if !settings.only_summary && last_table.elapsed() >= Duration::from_secs(2) {
+                    last_table = tokio::time::Instant::now();
+                    report::print_table(&mut *out, &snap)?;
+                    writeln!(out)?;
+                }
+                if snap.state == RunState::Stopped {
+                    break;
+                }
+            }
+            _ = engine.wait_stopped() => break,
+            _ = &mut interrupt => {
+                writeln!(out, "Stopping: letting in-flight requests finish (up to the stop timeout)...")?;
+                break;
+            }
+        }
+    }
+    let snapshot = engine.stop().await?;
+    if let Some(csv) = csv.as_mut() {
+        csv.history(&snapshot)?;
+        csv.finish(&snapshot)?;
+    }
+    if let Some(path) = &settings.json {
+        let file = std::fs::File::create(path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+        })?;
+        report::write_json(std::io::BufWriter::new(file), &snapshot)?;
+    }
+    report::print_summary(&mut *out, &snapshot)?;
+    let exit_code = if snapshot.total.num_failures > 0 {
+        settings.exit_code_on_error
+    } else {
+        0
+    };
+    Ok(Outcome {
+        exit_code,
+        snapshot,
+    })
+}

@@ -11,10 +11,12 @@
 //!   per-second history and snapshots.
 //! - [`report`]: console tables, Locust-compatible CSV files and the JSON summary.
 //! - [`demo`]: the built-in demo target (a store API with a connection limit) and its plan.
+//! - [`app`]: the top-level commands (`surge`, `surge demo`), returning exit codes.
 //! - [`cli`]: command-line arguments turned into validated run settings.
 //! - [`headless`]: a whole run without the dashboard: engine, console, files, exit code.
 //! - [`duration`]: parsing of `20`, `20s`, `3m`, `1h20m` style durations.
 
+pub mod app;
 pub mod cli;
 pub mod client;
 pub mod demo;
