@@ -1,0 +1,494 @@
+//! Tests of the per-user HTTP client against in-process servers on loopback: keep-alive,
+//! reconnection, transport failures, TLS and HTTP/2, cookies, redirects, bodies, and the
+//! rendering of error statuses.
+
+mod client_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+use surge::client::{
+    describe_status, ClientConfig, ClientShared, Request, RequestError, UserClient,
+    ERROR_EXCERPT_BYTES, MAX_KEPT_BODY,
+};
+
+use client_support::{read_head, run_local, start_http, start_https, start_raw, write_raw};
+
+fn client(config: ClientConfig) -> UserClient {
+    UserClient::new(ClientShared::new(config))
+}
+
+fn default_client() -> UserClient {
+    client(ClientConfig::default())
+}
+
+fn get(url: url::Url) -> Request {
+    Request {
+        method: Method::GET,
+        url,
+        headers: HeaderMap::new(),
+        body: Bytes::new(),
+    }
+}
+
+fn post(url: url::Url, body: &'static str) -> Request {
+    Request {
+        method: Method::POST,
+        url,
+        headers: HeaderMap::new(),
+        body: Bytes::from_static(body.as_bytes()),
+    }
+}
+
+#[test]
+fn keep_alive_reuses_one_connection() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = default_client();
+        for _ in 0..50 {
+            let resp = c.send(get(server.url("/hello")), true).await.unwrap();
+            assert_eq!(resp.status, StatusCode::OK);
+            assert_eq!(&resp.body[..], b"hello");
+            assert_eq!(resp.body_len, 5);
+        }
+        assert_eq!(server.connection_count(), 1);
+        assert_eq!(c.idle_connections(), 1);
+    });
+}
+
+#[test]
+fn connection_close_responses_reconnect() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = default_client();
+        for _ in 0..10 {
+            let resp = c.send(get(server.url("/close")), false).await.unwrap();
+            assert_eq!(resp.status, StatusCode::OK);
+            assert_eq!(resp.body_len, 3);
+        }
+        assert_eq!(server.connection_count(), 10);
+        // Back to a kept-alive route: no failure after the closes.
+        c.send(get(server.url("/hello")), false).await.unwrap();
+    });
+}
+
+#[test]
+fn server_closing_idle_connections_is_transparent() {
+    run_local(async {
+        // Answers one request per connection without saying so, then closes.
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                write_raw(&mut s, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let mut c = default_client();
+        for i in 0..20 {
+            let resp = c.send(get(url.clone()), false).await;
+            assert_eq!(resp.map(|r| r.status), Ok(StatusCode::OK), "request {i}");
+            if i % 2 == 0 {
+                // Give the close time to arrive on some iterations, race it on others.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+}
+
+#[test]
+fn refused_connection() {
+    run_local(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let url = url::Url::parse(&format!("http://{addr}/x")).unwrap();
+        let err = default_client().send(get(url), false).await.unwrap_err();
+        assert_eq!(
+            err,
+            RequestError::ConnectionRefused {
+                addr: addr.to_string()
+            }
+        );
+        assert_eq!(err.to_string(), format!("connection refused ({addr})"));
+    });
+}
+
+#[test]
+fn reset_mid_body() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                let head = b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n";
+                write_raw(&mut s, head).await;
+                write_raw(&mut s, &[b'a'; 1000]).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = s.set_zero_linger();
+                drop(s);
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let err = default_client().send(get(url), false).await.unwrap_err();
+        let RequestError::Body(detail) = &err else {
+            panic!("expected a body error, got {err:?}");
+        };
+        assert!(
+            detail.contains("reset") || detail.contains("closed"),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("error reading body: "));
+    });
+}
+
+#[test]
+fn silent_server_times_out() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            read_head(&mut s).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let mut c = client(ClientConfig {
+            timeout: Duration::from_millis(200),
+            ..ClientConfig::default()
+        });
+        let started = std::time::Instant::now();
+        let err = c.send(get(url), false).await.unwrap_err();
+        assert_eq!(err, RequestError::Timeout(Duration::from_millis(200)));
+        assert_eq!(err.to_string(), "timed out after 200ms");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(c.idle_connections(), 0);
+    });
+}
+
+#[test]
+fn garbage_is_malformed() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                write_raw(&mut s, b"garbage\r\n\r\n").await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let err = default_client().send(get(url), false).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed HTTP response: invalid HTTP version parsed"
+        );
+    });
+}
+
+#[test]
+fn closed_without_response() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            read_head(&mut s).await;
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let err = default_client().send(get(url), false).await.unwrap_err();
+        assert_eq!(err, RequestError::ConnectionClosed);
+    });
+}
+
+#[test]
+fn invalid_urls_and_dns() {
+    run_local(async {
+        let mut c = client(ClientConfig {
+            timeout: Duration::from_secs(10),
+            ..ClientConfig::default()
+        });
+        let ftp = url::Url::parse("ftp://example.test/").unwrap();
+        let err = c.send(get(ftp), false).await.unwrap_err();
+        assert!(matches!(err, RequestError::InvalidUrl(_)), "{err}");
+        let nosuch = url::Url::parse("http://nosuch.invalid/").unwrap();
+        match c.send(get(nosuch), false).await.unwrap_err() {
+            RequestError::Dns { host, .. } => assert_eq!(host, "nosuch.invalid"),
+            // A sandbox without a resolver may not answer at all.
+            RequestError::Timeout(_) => {}
+            other => panic!("expected a DNS error, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn tls_certificate_checked_unless_insecure() {
+    run_local(async {
+        let server = start_https(&["http/1.1"]).await;
+        let err = default_client()
+            .send(get(server.https_url("/hello")), false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "TLS error: invalid peer certificate: UnknownIssuer"
+        );
+        let mut c = client(ClientConfig {
+            insecure: true,
+            ..ClientConfig::default()
+        });
+        for _ in 0..5 {
+            let resp = c.send(get(server.https_url("/hello")), true).await.unwrap();
+            assert_eq!(&resp.body[..], b"hello");
+        }
+        assert_eq!(c.last_version(), Version::HTTP_11);
+        assert_eq!(server.connection_count(), 2);
+    });
+}
+
+#[test]
+fn http2_negotiated_by_alpn() {
+    run_local(async {
+        let server = start_https(&["h2", "http/1.1"]).await;
+        let mut c = client(ClientConfig {
+            insecure: true,
+            ..ClientConfig::default()
+        });
+        for _ in 0..10 {
+            let resp = c.send(get(server.https_url("/echo")), true).await.unwrap();
+            let text = String::from_utf8_lossy(&resp.body).to_string();
+            assert!(text.starts_with("GET||surge/"), "{text}");
+        }
+        let resp = c
+            .send(post(server.https_url("/r307"), "h2 body"), true)
+            .await
+            .unwrap();
+        assert!(resp.body.ends_with(b"|h2 body"));
+        let big = c.send(get(server.https_url("/big?n=3000000")), false).await;
+        assert_eq!(big.unwrap().body_len, 3_000_000);
+        assert_eq!(c.last_version(), Version::HTTP_2);
+        assert_eq!(server.connection_count(), 1);
+        let versions = server.versions.lock().unwrap().clone();
+        assert!(
+            versions.iter().all(|v| *v == Version::HTTP_2),
+            "{versions:?}"
+        );
+    });
+}
+
+#[test]
+fn plain_http_sends_default_headers() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = default_client();
+        let resp = c.send(get(server.url("/echo")), true).await.unwrap();
+        let expected = format!("GET||surge/{}|{}|", env!("CARGO_PKG_VERSION"), server.addr);
+        assert_eq!(String::from_utf8_lossy(&resp.body), expected);
+        let mut req = post(server.url("/echo"), "payload");
+        req.headers
+            .insert("user-agent", HeaderValue::from_static("custom"));
+        let resp = c.send(req, true).await.unwrap();
+        let text = String::from_utf8_lossy(&resp.body).to_string();
+        assert!(text.starts_with("POST||custom|"), "{text}");
+        assert!(text.ends_with("|payload"), "{text}");
+    });
+}
+
+#[test]
+fn cookies_are_kept_per_user() {
+    run_local(async {
+        let server = start_http().await;
+        let shared = ClientShared::new(ClientConfig::default());
+        let mut alice = UserClient::new(shared.clone());
+        let mut bob = UserClient::new(shared);
+        alice.send(get(server.url("/login")), false).await.unwrap();
+        let resp = alice.send(get(server.url("/echo")), true).await.unwrap();
+        assert!(resp.body.starts_with(b"GET|sid=42|"));
+        let resp = bob.send(get(server.url("/echo")), true).await.unwrap();
+        assert!(resp.body.starts_with(b"GET||"));
+        // A cookie the request sets itself is combined with the jar's.
+        let mut req = get(server.url("/echo"));
+        req.headers
+            .insert("cookie", HeaderValue::from_static("own=1"));
+        let resp = alice.send(req, true).await.unwrap();
+        assert!(resp.body.starts_with(b"GET|own=1; sid=42|"));
+    });
+}
+
+#[test]
+fn redirects() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = default_client();
+        // 302 on a POST: followed as a GET without body; its cookie is stored.
+        let resp = c
+            .send(post(server.url("/r302"), "data"), true)
+            .await
+            .unwrap();
+        assert_eq!(resp.status, StatusCode::OK);
+        assert!(
+            resp.body.starts_with(b"GET|via=redirect|"),
+            "{:?}",
+            resp.body
+        );
+        assert!(resp.body.ends_with(b"|"));
+        // 307 and 308 keep the method and body.
+        for path in ["/r307", "/r308"] {
+            let resp = c.send(post(server.url(path), "data"), true).await.unwrap();
+            assert!(resp.body.starts_with(b"POST|"), "{:?}", resp.body);
+            assert!(resp.body.ends_with(b"|data"));
+        }
+        let err = c.send(get(server.url("/loop")), false).await.unwrap_err();
+        assert_eq!(err, RequestError::TooManyRedirects(10));
+        assert_eq!(err.to_string(), "too many redirects (more than 10)");
+
+        let mut none = client(ClientConfig {
+            max_redirects: 0,
+            ..ClientConfig::default()
+        });
+        let resp = none.send(get(server.url("/r302")), false).await.unwrap();
+        assert_eq!(resp.status, StatusCode::FOUND);
+        assert_eq!(resp.headers["location"], "/echo");
+
+        let mut two = client(ClientConfig {
+            max_redirects: 2,
+            ..ClientConfig::default()
+        });
+        let err = two.send(get(server.url("/loop")), false).await.unwrap_err();
+        assert_eq!(err, RequestError::TooManyRedirects(2));
+        assert_eq!(server.connection_count(), 3);
+    });
+}
+
+#[test]
+fn bodies_kept_only_when_asked() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = default_client();
+        let resp = c.send(get(server.url("/hello")), false).await.unwrap();
+        assert!(resp.body.is_empty());
+        assert_eq!(resp.body_len, 5);
+        assert!(!resp.body_truncated);
+
+        let total = 20 * 1024 * 1024;
+        let resp = c.send(get(server.url("/big")), false).await.unwrap();
+        assert_eq!(resp.body_len, total as u64);
+        assert!(resp.body.is_empty());
+
+        let resp = c.send(get(server.url("/big")), true).await.unwrap();
+        assert_eq!(resp.body_len, total as u64);
+        assert_eq!(resp.body.len(), MAX_KEPT_BODY);
+        assert!(resp.body_truncated);
+
+        let resp = c
+            .send(get(server.url("/big?n=100000")), true)
+            .await
+            .unwrap();
+        assert_eq!(resp.body.len(), 100_000);
+        assert!(!resp.body_truncated);
+
+        // Error statuses keep an excerpt for the failure message.
+        let resp = c.send(get(server.url("/error")), false).await.unwrap();
+        assert_eq!(
+            describe_status(resp.status, &resp.body),
+            "500 Internal Server Error: (OperationalError) 1040: Too many connections"
+        );
+        let resp = c.send(get(server.url("/bigerror")), false).await.unwrap();
+        assert_eq!(resp.body.len(), ERROR_EXCERPT_BYTES);
+        assert_eq!(resp.body_len, 10_000);
+        assert_eq!(server.connection_count(), 1);
+    });
+}
+
+#[test]
+fn works_on_a_multi_thread_runtime_too() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = start_http().await;
+        let shared = ClientShared::new(ClientConfig::default());
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                let url = server.url("/hello");
+                tokio::spawn(async move {
+                    let mut c = UserClient::new(shared);
+                    for _ in 0..20 {
+                        c.send(get(url.clone()), false).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        let all = futures::future::join_all(tasks);
+        let done = tokio::time::timeout(Duration::from_secs(30), all).await;
+        assert!(done.unwrap().into_iter().all(|r| r.is_ok()));
+        assert_eq!(server.connection_count(), 4);
+    });
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap()
+}
+
+#[test]
+fn describe_status_excerpts() {
+    let cases: &[(u16, &str, &str)] = &[
+        (
+            500,
+            r#"{"error":"boom"}"#,
+            "500 Internal Server Error: boom",
+        ),
+        (
+            400,
+            r#"{"message":"bad input"}"#,
+            "400 Bad Request: bad input",
+        ),
+        (404, r#"{"detail":"Not Found"}"#, "404 Not Found: Not Found"),
+        (
+            422,
+            r#"{"detail":[{"loc":["body","qty"],"msg":"field required","type":"missing"}]}"#,
+            "422 Unprocessable Entity: field required",
+        ),
+        (
+            500,
+            r#"{"error":{"code":7,"message":"nested failure"}}"#,
+            "500 Internal Server Error: nested failure",
+        ),
+        (
+            503,
+            r#"{"status":"down"}"#,
+            r#"503 Service Unavailable: {"status":"down"}"#,
+        ),
+        (
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad</h1></body></html>",
+            "502 Bad Gateway: 502 Bad Gateway",
+        ),
+        (
+            500,
+            "<!DOCTYPE html>\n<html><body>\n<h1>Server <b>Error</b> &amp; more</h1></body></html>",
+            "500 Internal Server Error: Server Error & more",
+        ),
+        (
+            429,
+            "  Too many requests\nretry later\n",
+            "429 Too Many Requests: Too many requests",
+        ),
+        (500, "", "500 Internal Server Error"),
+        (500, " \n\t", "500 Internal Server Error"),
+    ];
+    for (code, body, expected) in cases {
+        assert_eq!(describe_status(status(*code), body.as_bytes()), *expected);
+    }
+}
+
+#[test]
+fn describe_status_cuts_long_and_invalid_text() {
+    let long = "é".repeat(500);
+    let message = describe_status(status(500), long.as_bytes());
+    let excerpt = message.strip_prefix("500 Internal Server Error: ").unwrap();
+    assert_eq!(excerpt.chars().count(), 201);
+    assert!(excerpt.ends_with('…'));
+    let lossy = describe_status(status(500), b"bad \xff bytes");
+    assert_eq!(lossy, "500 Internal Server Error: bad \u{fffd} bytes");
+    // A JSON body cut at the excerpt size falls back to its text.
+    let cut = describe_status(status(500), br#"{"error":"unfinish"#);
+    assert_eq!(cut, r#"500 Internal Server Error: {"error":"unfinish"#);
+}
