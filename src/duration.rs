@@ -87,7 +87,10 @@ mod tests {
         assert_eq!(parse_duration("3m").unwrap(), Duration::from_secs(180));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("1h20m").unwrap(), Duration::from_secs(4800));
-        assert_eq!(parse_duration("3h30m10s").unwrap(), Duration::from_secs(12610));
+        assert_eq!(
+            parse_duration("3h30m10s").unwrap(),
+            Duration::from_secs(12610)
+        );
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
     }
