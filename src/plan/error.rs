@@ -339,3 +339,36 @@ pub(crate) fn locate(text: &str, format: Format, path: &KeyPath) -> Option<(usiz
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_keys_only() {
+        let keys: Vec<String> = ["wait", "weight", "tasks"].map(String::from).to_vec();
+        assert_eq!(suggest("wiat", &keys).as_deref(), Some("wait"));
+        assert_eq!(suggest("task", &keys).as_deref(), Some("tasks"));
+        assert_eq!(suggest("zzzzzz", &keys), None);
+    }
+
+    #[test]
+    fn locates_values_in_both_formats() {
+        let path = KeyPath::default().key("a").index(1).key("b");
+        assert_eq!(
+            locate("a = [{}, { b = 1 }]\n", Format::Toml, &path),
+            Some((1, 16))
+        );
+        assert_eq!(
+            locate("a:\n  - {}\n  - b: 1\n", Format::Yaml, &path),
+            Some((3, 8))
+        );
+        assert_eq!(locate("a = []\n", Format::Toml, &path), None);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\nçd", 5), (2, 2));
+        assert_eq!(line_col("ab", 99), (1, 3));
+    }
+}

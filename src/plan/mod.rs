@@ -89,12 +89,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
     let format = Format::of(path)?;
     let raw = read_raw(text, path, format)?;
     let mut plan = validate::plan(raw, path).map_err(|issue| {
-        render(
-            path,
-            locate(text, format, &issue.path),
-            &issue.path,
-            &issue.msg,
-        )
+        // A missing key has no position: point at the closest enclosing key that exists.
+        let pos = (1..=issue.path.0.len())
+            .rev()
+            .find_map(|n| locate(text, format, &KeyPath(issue.path.0[..n].to_vec())));
+        render(path, pos, &issue.path, &issue.msg)
     })?;
     plan.text = Some(text.to_string());
     Ok(plan)

@@ -257,7 +257,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     }
 }
 
-/// A table whose key order is kept (query parameters, headers, captures).
+/// A table read in document order (YAML keeps the file's order; TOML sorts keys), rejecting
+/// duplicate keys.
 #[derive(Debug, Clone)]
 pub struct Table<V>(pub Vec<(String, V)>);
 
