@@ -1,6 +1,11 @@
 //! CSV data files: each user takes the next row when it starts.
+//!
+//! Owns reading the file (header row required, at least one data row) and handing rows out
+//! in order across all users, wrapping or stopping at the end.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// One row, by column header.
@@ -20,10 +25,11 @@ pub enum OnEnd {
 pub struct DataFile {
     pub rows: Vec<Arc<DataRow>>,
     pub on_end: OnEnd,
-    next: std::sync::atomic::AtomicUsize,
+    next: AtomicUsize,
 }
 
 impl DataFile {
+    /// Rows built in code (tests, generated data).
     pub fn new(rows: Vec<DataRow>, on_end: OnEnd) -> DataFile {
         DataFile {
             rows: rows.into_iter().map(Arc::new).collect(),
@@ -32,9 +38,49 @@ impl DataFile {
         }
     }
 
+    /// Read a CSV file whose first line names the columns. The error says what is wrong
+    /// (missing, unreadable, malformed, no data rows) without the file name, which the caller
+    /// adds with the plan location.
+    pub fn load(path: &Path, on_end: OnEnd) -> Result<DataFile, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_path(path)
+            .map_err(|e| describe(path, &e))?;
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| describe(path, &e))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if headers.iter().all(|h| h.is_empty()) {
+            return Err(format!(
+                "data file \"{}\" is empty (expected a header row, then one row per user)",
+                path.display()
+            ));
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| describe(path, &e))?;
+            let row: DataRow = headers
+                .iter()
+                .cloned()
+                .zip(record.iter().map(str::to_string))
+                .collect();
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Err(format!(
+                "data file \"{}\" has a header but no data rows",
+                path.display()
+            ));
+        }
+        Ok(DataFile::new(rows, on_end))
+    }
+
     /// The next row, or `None` when the file is exhausted and `on_end` is `Stop`.
     pub fn next_row(&self) -> Option<Arc<DataRow>> {
-        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
         if self.rows.is_empty() {
             return None;
         }
@@ -42,5 +88,12 @@ impl DataFile {
             OnEnd::Wrap => Some(self.rows[i % self.rows.len()].clone()),
             OnEnd::Stop => self.rows.get(i).cloned(),
         }
+    }
+}
+
+fn describe(path: &Path, e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read data file \"{}\": {io}", path.display()),
+        _ => format!("data file \"{}\": {e}", path.display()),
     }
 }

@@ -3,29 +3,26 @@
 //! - `model`: the validated types the engine runs.
 //! - `template`: dynamic values (minijinja) rendered per request with the user's variables.
 //! - `data`: CSV data files whose rows are handed to users.
+//! - `json_path`: dotted paths into JSON bodies, for checks and captures.
+//! - `schema` (raw file syntax), `validate` (raw → model) and `error` (messages with
+//!   file:line:col and key path) are the parser's internals.
 
 pub mod data;
+mod error;
 pub mod json_path;
 pub mod model;
+mod schema;
 pub mod template;
+mod validate;
 
+pub use error::PlanError;
 pub use model::*;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Why a plan could not be used. The message names the file, line, column and key.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Invalid(String),
-}
+use error::{humanize, line_col, locate, render, Format, KeyPath};
 
 /// Per-request timeout when neither the plan nor the CLI sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -88,9 +85,82 @@ pub fn load(path: &Path) -> Result<Plan, PlanError> {
 
 /// Validate plan text as if read from `path` (the extension picks the format; relative data
 /// files are resolved against the path's folder).
-pub fn parse(_text: &str, path: &Path) -> Result<Plan, PlanError> {
-    Err(PlanError::Invalid(format!(
-        "{}: plan files are not supported yet",
-        path.display()
-    )))
+pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
+    let format = Format::of(path)?;
+    let raw = read_raw(text, path, format)?;
+    let mut plan = validate::plan(raw, path).map_err(|issue| {
+        // A missing key has no position: point at the closest enclosing key that exists.
+        let pos = (1..=issue.path.0.len())
+            .rev()
+            .find_map(|n| locate(text, format, &KeyPath(issue.path.0[..n].to_vec())));
+        render(path, pos, &issue.path, &issue.msg)
+    })?;
+    plan.text = Some(text.to_string());
+    Ok(plan)
+}
+
+/// Deserialize the file into the raw schema, turning serde errors into located messages.
+fn read_raw(text: &str, path: &Path, format: Format) -> Result<schema::RawPlan, PlanError> {
+    let (key_path, pos, msg) = match format {
+        Format::Toml => {
+            let de = match toml::Deserializer::parse(text) {
+                Ok(de) => de,
+                Err(e) => {
+                    let pos = e.span().map(|s| line_col(text, s.start));
+                    return Err(render(path, pos, &KeyPath::default(), e.message().trim()));
+                }
+            };
+            match serde_path_to_error::deserialize(de) {
+                Ok(raw) => return Ok(raw),
+                Err(e) => {
+                    let key_path = KeyPath::from_serde(e.path());
+                    let inner = e.into_inner();
+                    let pos = inner.span().map(|s| line_col(text, s.start));
+                    (key_path, pos, inner.message().trim().to_string())
+                }
+            }
+        }
+        Format::Yaml => {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize(de) {
+                Ok(raw) => return Ok(raw),
+                Err(e) => {
+                    let key_path = KeyPath::from_serde(e.path());
+                    let inner = e.into_inner();
+                    let pos = inner.location().map(|l| (l.line(), l.column()));
+                    (key_path, pos, yaml_message(&inner))
+                }
+            }
+        }
+    };
+    let (msg, unknown) = humanize(&msg);
+    let key_path = match unknown {
+        Some(k) if key_path.0.last() != Some(&error::Seg::Key(k.clone())) => key_path.key(&k),
+        _ => key_path,
+    };
+    Err(render(path, pos, &key_path, &msg))
+}
+
+/// serde_yaml_ng's message without its own path prefix and "at line L column C" suffix.
+fn yaml_message(e: &serde_yaml_ng::Error) -> String {
+    let full = e.to_string();
+    let mut msg = full.as_str();
+    if let Some(i) = msg.rfind(" at line ") {
+        if msg[i + 9..]
+            .split(" column ")
+            .all(|n| n.trim().parse::<usize>().is_ok())
+        {
+            msg = &msg[..i];
+        }
+    }
+    if let Some((head, rest)) = msg.split_once(": ") {
+        let looks_like_path = !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_-.[]?".contains(c));
+        if looks_like_path {
+            msg = rest;
+        }
+    }
+    msg.trim().to_string()
 }

@@ -1,0 +1,531 @@
+//! Turning the raw file syntax (`schema`) into the validated model: defaults, cross-key rules,
+//! value ranges, template and regex compilation, data file loading. Every problem is an
+//! [`Issue`] naming the key it is about; the caller adds the file position.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::data::{DataFile, OnEnd};
+use super::error::{Issue, KeyPath};
+use super::model::*;
+use super::schema::*;
+use super::template::{JsonTemplate, Template};
+use super::{DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT};
+
+type R<T> = Result<T, Issue>;
+
+const MAX_USERS: u64 = 1_000_000;
+const MAX_RATE: f64 = 10_000_000.0;
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Validate a whole plan; `source` locates relative data files.
+pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
+    let root = KeyPath::default();
+    let host = match raw.host {
+        Some(h) => Some(check_url(&h, &root.key("host"))?),
+        None => None,
+    };
+    let timeout = match raw.timeout {
+        Some(Dur(d)) if d.is_zero() => {
+            return Err(Issue::new(
+                &root.key("timeout"),
+                "must be above 0 (e.g. \"30s\")",
+            ))
+        }
+        Some(Dur(d)) => d,
+        None => DEFAULT_TIMEOUT,
+    };
+    let headers = headers(raw.headers, &root.key("headers"))?;
+    let (load, run_time) = match raw.load {
+        Some(l) => load(l, &root.key("load"))?,
+        None => (None, None),
+    };
+    let data = match raw.data {
+        Some(d) => Some(Arc::new(data(d, source, &root.key("data"))?)),
+        None => None,
+    };
+    let raw_scenarios = raw.scenarios.unwrap_or_default();
+    if raw_scenarios.is_empty() {
+        return Err(Issue::new(
+            &root.key("scenarios"),
+            "a plan needs at least one scenario ([[scenarios]] with tasks)",
+        ));
+    }
+    let mut scenarios: Vec<Arc<Scenario>> = Vec::new();
+    for (i, s) in raw_scenarios.into_iter().enumerate() {
+        let at = root.key("scenarios").index(i);
+        let s = scenario(s, i, &at)?;
+        if scenarios.iter().any(|o| o.name == s.name) {
+            return Err(Issue::new(
+                &at.key("name"),
+                format!(
+                    "duplicate scenario name \"{}\" (names must be unique)",
+                    s.name
+                ),
+            ));
+        }
+        scenarios.push(Arc::new(s));
+    }
+    Ok(Plan {
+        source: Some(source.to_path_buf()),
+        text: None,
+        host,
+        headers,
+        timeout,
+        max_redirects: raw.redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
+        scenarios,
+        load,
+        run_time,
+        data,
+    })
+}
+
+fn check_url(u: &str, at: &KeyPath) -> R<String> {
+    match url::Url::parse(u) {
+        Ok(p) if matches!(p.scheme(), "http" | "https") => Ok(u.to_string()),
+        Ok(p) => Err(Issue::new(
+            at,
+            format!(
+                "\"{u}\": scheme \"{}\" is not supported (expected http:// or https://)",
+                p.scheme()
+            ),
+        )),
+        Err(e) => Err(Issue::new(
+            at,
+            format!("\"{u}\" is not a valid URL: {e} (expected http://host[:port][/path])"),
+        )),
+    }
+}
+
+fn positive(v: f64, at: &KeyPath, max: f64) -> R<f64> {
+    if v.is_finite() && v > 0.0 && v <= max {
+        Ok(v)
+    } else {
+        Err(Issue::new(
+            at,
+            format!("{v} is out of range (expected a number above 0, at most {max})"),
+        ))
+    }
+}
+
+fn users(n: u64, at: &KeyPath) -> R<u32> {
+    if n > MAX_USERS {
+        return Err(Issue::new(
+            at,
+            format!("{n} users is too many (at most {MAX_USERS})"),
+        ));
+    }
+    Ok(n as u32)
+}
+
+fn load(l: RawLoad, at: &KeyPath) -> R<(Option<LoadProfile>, Option<Duration>)> {
+    let run_time = l.run_time.map(|d| d.0);
+    if let Some(stages) = l.stages {
+        for (key, set) in [("rate", l.rate.is_some()), ("users", l.users.is_some())] {
+            if set {
+                return Err(Issue::new(
+                    &at.key(key),
+                    format!(
+                        "\"{key}\" cannot be combined with \"stages\" (each stage sets its users)"
+                    ),
+                ));
+            }
+        }
+        if l.spawn_rate.is_some() {
+            return Err(Issue::new(
+                &at.key("spawn_rate"),
+                "\"spawn_rate\" cannot be combined with \"stages\" (give each stage its spawn_rate)",
+            ));
+        }
+        if stages.is_empty() {
+            return Err(Issue::new(&at.key("stages"), "needs at least one stage"));
+        }
+        let mut out = Vec::new();
+        let mut prev = 0u32;
+        for (i, s) in stages.into_iter().enumerate() {
+            let at = at.key("stages").index(i);
+            if s.duration.0.is_zero() {
+                return Err(Issue::new(
+                    &at.key("duration"),
+                    "must be above 0 (e.g. \"30s\")",
+                ));
+            }
+            let n = users(s.users, &at.key("users"))?;
+            let spawn_rate = match s.spawn_rate {
+                Some(r) => positive(r, &at.key("spawn_rate"), MAX_USERS as f64)?,
+                None if n == prev => 1.0,
+                None => f64::from(n.abs_diff(prev)) / s.duration.0.as_secs_f64(),
+            };
+            out.push(Stage {
+                duration: s.duration.0,
+                users: n,
+                spawn_rate,
+            });
+            prev = n;
+        }
+        return Ok((Some(LoadProfile::Stages(out)), run_time));
+    }
+    if let Some(rate) = l.rate {
+        let rate = positive(rate, &at.key("rate"), MAX_RATE)?;
+        let Some(cap) = l.users else {
+            return Err(Issue::new(
+                &at.key("rate"),
+                "\"rate\" needs \"users\" (the cap on concurrent users)",
+            ));
+        };
+        if l.spawn_rate.is_some() {
+            return Err(Issue::new(
+                &at.key("spawn_rate"),
+                "\"spawn_rate\" has no effect with \"rate\" (users start as the rate needs them)",
+            ));
+        }
+        let max_users = users(cap, &at.key("users"))?;
+        if max_users == 0 {
+            return Err(Issue::new(&at.key("users"), "must be at least 1"));
+        }
+        return Ok((Some(LoadProfile::Open { rate, max_users }), run_time));
+    }
+    match (l.users, l.spawn_rate) {
+        (Some(n), rate) => {
+            let users = users(n, &at.key("users"))?;
+            let spawn_rate = match rate {
+                Some(r) => positive(r, &at.key("spawn_rate"), MAX_USERS as f64)?,
+                None => 1.0,
+            };
+            Ok((Some(LoadProfile::Closed { users, spawn_rate }), run_time))
+        }
+        (None, Some(_)) => Err(Issue::new(
+            &at.key("spawn_rate"),
+            "\"spawn_rate\" needs \"users\"",
+        )),
+        (None, None) => Ok((None, run_time)),
+    }
+}
+
+fn data(d: RawData, source: &Path, at: &KeyPath) -> R<DataFile> {
+    let on_end = match d.on_end {
+        Some(RawOnEnd::Stop) => OnEnd::Stop,
+        Some(RawOnEnd::Wrap) | None => OnEnd::Wrap,
+    };
+    let dir = source.parent().unwrap_or_else(|| Path::new(""));
+    DataFile::load(&dir.join(&d.file), on_end).map_err(|e| Issue::new(&at.key("file"), e))
+}
+
+fn count(v: i64, at: &KeyPath) -> R<u32> {
+    u32::try_from(v).ok().filter(|n| *n >= 1).ok_or_else(|| {
+        Issue::new(
+            at,
+            format!("{v} is out of range (expected a whole number >= 1)"),
+        )
+    })
+}
+
+fn scenario(s: RawScenario, i: usize, at: &KeyPath) -> R<Scenario> {
+    let name = s.name.unwrap_or_else(|| format!("scenario {}", i + 1));
+    if s.weight.is_some() && s.count.is_some() {
+        return Err(Issue::new(
+            &at.key("count"),
+            "\"weight\" and \"count\" cannot both be set (use one)",
+        ));
+    }
+    let weight = s.weight.map_or(Ok(1), |w| count(w, &at.key("weight")))?;
+    let fixed_count = s.count.map(|c| count(c, &at.key("count"))).transpose()?;
+    let wait = match s.wait {
+        Some(w) => wait(w, &at.key("wait"))?,
+        None => WaitTime::None,
+    };
+    let on_start = steps(s.on_start.unwrap_or_default(), &at.key("on_start"))?;
+    let raw_tasks = s.tasks.unwrap_or_default();
+    if raw_tasks.is_empty() {
+        return Err(Issue::new(
+            &at.key("tasks"),
+            format!("scenario \"{name}\" needs at least one task ([[scenarios.tasks]])"),
+        ));
+    }
+    let tasks = raw_tasks
+        .into_iter()
+        .enumerate()
+        .map(|(j, t)| task(t, &at.key("tasks").index(j)))
+        .collect::<R<Vec<_>>>()?;
+    Ok(Scenario {
+        name,
+        weight,
+        fixed_count,
+        wait,
+        on_start,
+        tasks,
+    })
+}
+
+fn seconds(v: f64, at: &KeyPath) -> R<f64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(Issue::new(
+            at,
+            format!("{v} is out of range (expected seconds >= 0)"),
+        ))
+    }
+}
+
+fn wait(w: RawWait, at: &KeyPath) -> R<WaitTime> {
+    let mut found = Vec::new();
+    if let Some(b) = w.between {
+        let at = at.key("between");
+        let [lo, hi] = b[..] else {
+            return Err(Issue::new(
+                &at,
+                "expected two numbers [min, max] in seconds",
+            ));
+        };
+        let (lo, hi) = (seconds(lo, &at)?, seconds(hi, &at)?);
+        if lo > hi {
+            return Err(Issue::new(
+                &at,
+                format!("[{lo}, {hi}]: the first bound must not exceed the second"),
+            ));
+        }
+        found.push(WaitTime::Between(lo, hi));
+    }
+    if let Some(c) = w.constant {
+        found.push(WaitTime::Constant(seconds(c, &at.key("constant"))?));
+    }
+    if let Some(c) = w.constant_pacing {
+        found.push(WaitTime::ConstantPacing(seconds(
+            c,
+            &at.key("constant_pacing"),
+        )?));
+    }
+    if let Some(c) = w.constant_throughput {
+        let c = positive(c, &at.key("constant_throughput"), f64::MAX)?;
+        found.push(WaitTime::ConstantThroughput(c));
+    }
+    match found[..] {
+        [one] => Ok(one),
+        _ => Err(Issue::new(
+            at,
+            "expected exactly one of between = [min, max], constant, constant_pacing or constant_throughput",
+        )),
+    }
+}
+
+fn task(t: RawTask, at: &KeyPath) -> R<Task> {
+    let weight = t.weight.map_or(Ok(1), |w| count(w, &at.key("weight")))?;
+    let inline = t.request_keys();
+    let label = t.name.clone();
+    let steps = match t.steps {
+        Some(_) if !inline.is_empty() => {
+            return Err(Issue::new(
+                &at.key(inline[0]),
+                format!(
+                    "a task has either request keys ({}) or \"steps\", not both",
+                    inline.join(", ")
+                ),
+            ))
+        }
+        Some(raw) if raw.is_empty() => {
+            return Err(Issue::new(&at.key("steps"), "needs at least one step"))
+        }
+        Some(raw) => steps(raw, &at.key("steps"))?,
+        None if inline.is_empty() => {
+            return Err(Issue::new(
+                at,
+                "a task needs a request (path or url) or \"steps\"",
+            ))
+        }
+        None => {
+            let weight_free = RawTask {
+                steps: None,
+                weight: None,
+                ..t
+            };
+            vec![step(weight_free.into_step(), at)?]
+        }
+    };
+    let name = match label {
+        Some(n) => n,
+        None => steps
+            .first()
+            .map(|s| s.name.clone().unwrap_or_else(|| s.url.source().to_string()))
+            .unwrap_or_default(),
+    };
+    Ok(Task {
+        name,
+        weight,
+        steps,
+    })
+}
+
+fn steps(raw: Vec<RawStep>, at: &KeyPath) -> R<Vec<Step>> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, s)| step(s, &at.index(i)))
+        .collect()
+}
+
+fn template(src: &str, at: &KeyPath) -> R<Template> {
+    Template::compile(src).map_err(|e| Issue::new(at, format!("{e} in \"{src}\"")))
+}
+
+fn templates(t: Option<Table<Text>>, at: &KeyPath) -> R<Vec<(String, Template)>> {
+    let mut out = Vec::new();
+    for (k, Text(v)) in t.map(|t| t.0).unwrap_or_default() {
+        out.push((k.clone(), template(&v, &at.key(&k))?));
+    }
+    Ok(out)
+}
+
+fn headers(t: Option<Table<Text>>, at: &KeyPath) -> R<Vec<(String, Template)>> {
+    let out = templates(t, at)?;
+    for (k, _) in &out {
+        if http::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(Issue::new(
+                &at.key(k),
+                format!("\"{k}\" is not a valid header name"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn step(s: RawStep, at: &KeyPath) -> R<Step> {
+    let method = match &s.method {
+        None => http::Method::GET,
+        Some(m) => {
+            let upper = m.trim().to_ascii_uppercase();
+            if !METHODS.contains(&upper.as_str()) {
+                return Err(Issue::new(
+                    &at.key("method"),
+                    format!("\"{m}\" is not an HTTP method (expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS)"),
+                ));
+            }
+            http::Method::from_bytes(upper.as_bytes()).map_err(|_| {
+                Issue::new(&at.key("method"), format!("\"{m}\" is not an HTTP method"))
+            })?
+        }
+    };
+    let url = match (&s.path, &s.url) {
+        (Some(_), Some(_)) => {
+            return Err(Issue::new(
+                &at.key("url"),
+                "\"path\" and \"url\" cannot both be set (use one)",
+            ))
+        }
+        (None, None) => return Err(Issue::new(at, "a request needs \"path\" or \"url\"")),
+        (Some(p), None) => {
+            let t = template(p, &at.key("path"))?;
+            if t.as_literal().is_some() && !p.starts_with('/') {
+                return Err(Issue::new(
+                    &at.key("path"),
+                    format!("\"{p}\" must start with \"/\" (or use url = \"http://...\" for a full URL)"),
+                ));
+            }
+            t
+        }
+        (None, Some(u)) => {
+            let t = template(u, &at.key("url"))?;
+            if t.as_literal().is_some() {
+                check_url(u, &at.key("url"))?;
+            }
+            t
+        }
+    };
+    let bodies: Vec<&str> = [
+        ("json", s.json.is_some()),
+        ("form", s.form.is_some()),
+        ("body", s.body.is_some()),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .collect();
+    if bodies.len() > 1 {
+        return Err(Issue::new(
+            &at.key(bodies[1]),
+            format!(
+                "only one body is allowed, found {} (use one of json, form or body)",
+                bodies.join(" and ")
+            ),
+        ));
+    }
+    let body = if let Some(j) = s.json {
+        Some(Body::Json(
+            JsonTemplate::compile(j).map_err(|e| Issue::new(&at.key("json"), e.0))?,
+        ))
+    } else if s.form.is_some() {
+        Some(Body::Form(templates(s.form, &at.key("form"))?))
+    } else if let Some(b) = &s.body {
+        Some(Body::Raw(template(b, &at.key("body"))?))
+    } else {
+        None
+    };
+    Ok(Step {
+        method,
+        url,
+        query: templates(s.query, &at.key("query"))?,
+        headers: headers(s.headers, &at.key("headers"))?,
+        body,
+        name: s.name,
+        checks: s
+            .check
+            .map(|c| checks(c, &at.key("check")))
+            .transpose()?
+            .unwrap_or_default(),
+        captures: captures(s.capture, &at.key("capture"))?,
+    })
+}
+
+fn checks(c: RawCheck, at: &KeyPath) -> R<Checks> {
+    let mut status = Vec::new();
+    for s in c.status.map(|s| s.0).unwrap_or_default() {
+        match u16::try_from(s) {
+            Ok(code) if (100..=599).contains(&code) => status.push(code),
+            _ => {
+                return Err(Issue::new(
+                    &at.key("status"),
+                    format!("{s} is not an HTTP status (expected 100 to 599)"),
+                ))
+            }
+        }
+    }
+    Ok(Checks {
+        status,
+        is_json: c.json.unwrap_or(false),
+        contains: c.contains.map(|c| c.0).unwrap_or_default(),
+        json_equals: c.equals.map(|e| e.0).unwrap_or_default(),
+    })
+}
+
+fn captures(c: Option<Table<RawCapture>>, at: &KeyPath) -> R<Vec<Capture>> {
+    let mut out = Vec::new();
+    for (var, raw) in c.map(|c| c.0).unwrap_or_default() {
+        let at = at.key(&var);
+        let ident = var
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident || var == "row" || var == "user_id" {
+            return Err(Issue::new(
+                &at,
+                format!("\"{var}\" cannot be a variable name (letters, digits and _; not row or user_id)"),
+            ));
+        }
+        let source = match (raw.json, raw.header, raw.regex) {
+            (Some(p), None, None) => CaptureSource::Json(p),
+            (None, Some(h), None) => CaptureSource::Header(h.to_ascii_lowercase()),
+            (None, None, Some(r)) => CaptureSource::Regex(regex::Regex::new(&r).map_err(|e| {
+                Issue::new(&at.key("regex"), format!("invalid regex: {e}"))
+            })?),
+            _ => {
+                return Err(Issue::new(
+                    &at,
+                    "expected exactly one of json = \"dotted.path\", header = \"name\" or regex = '...'",
+                ))
+            }
+        };
+        out.push(Capture { var, source });
+    }
+    Ok(out)
+}
