@@ -216,6 +216,12 @@ fn toml_and_yaml_give_the_same_model() {
 }
 
 #[test]
+fn plans_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Plan>();
+}
+
+#[test]
 fn defaults_apply() {
     let p = ok(
         "min.toml",

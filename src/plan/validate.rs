@@ -402,7 +402,10 @@ fn captures(c: Option<Table<RawCapture>>, at: &KeyPath) -> R<Vec<Capture>> {
             (Some(p), None, None) => CaptureSource::Json(p),
             (None, Some(h), None) => CaptureSource::Header(h.to_ascii_lowercase()),
             (None, None, Some(r)) => CaptureSource::Regex(regex::Regex::new(&r).map_err(|e| {
-                Issue::new(&at.key("regex"), format!("invalid regex: {e}"))
+                Issue::new(&at.key("regex"), format!(
+                    "invalid regex: {}",
+                    e.to_string().lines().last().unwrap_or_default().trim_start_matches("error: ")
+                ))
             })?),
             _ => {
                 return Err(Issue::new(

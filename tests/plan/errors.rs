@@ -175,7 +175,7 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
         "p.toml",
         "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/\"\ncapture = { t = { regex = \"(\" } }\n",
         "p.toml:4:",
-        "scenarios[0].tasks[0].capture.t.regex: invalid regex",
+        "scenarios[0].tasks[0].capture.t.regex: invalid regex: unclosed group",
     ),
     (
         "p.toml",
