@@ -87,7 +87,11 @@ async fn run_demo(args: DemoArgs) -> i32 {
     let port = args.port.unwrap_or(if args.target_only { 8080 } else { 0 });
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => l,
-        Err(e) => return usage_error(format!("cannot listen on 127.0.0.1:{port}: {e} (choose another --port)")),
+        Err(e) => {
+            return usage_error(format!(
+                "cannot listen on 127.0.0.1:{port}: {e} (choose another --port)"
+            ))
+        }
     };
     let addr = match listener.local_addr() {
         Ok(a) => a,

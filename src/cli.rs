@@ -78,10 +78,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", env = "SURGE_JSON")]
     pub json: Option<PathBuf>,
     /// Exit code when any request failed.
-    #[arg(long, value_name = "N", default_value_t = 1, env = "SURGE_EXIT_CODE_ON_ERROR")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        env = "SURGE_EXIT_CODE_ON_ERROR"
+    )]
     pub exit_code_on_error: i32,
     /// How long a stop lets in-flight requests finish.
-    #[arg(short = 's', long, value_name = "DURATION", default_value = "10s", env = "SURGE_STOP_TIMEOUT")]
+    #[arg(
+        short = 's',
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        env = "SURGE_STOP_TIMEOUT"
+    )]
     pub stop_timeout: String,
     /// Reset statistics once all users have started.
     #[arg(long, env = "SURGE_RESET_STATS")]
@@ -142,22 +153,28 @@ impl RunArgs {
                 Some(url) => plan::from_url(url)?,
                 None => {
                     return Err(invalid(
-                        "nothing to test: give a URL with -H/--host or a plan with -f/--plan".into(),
+                        "nothing to test: give a URL with -H/--host or a plan with -f/--plan"
+                            .into(),
                     ))
                 }
             },
         };
         if let Some(h) = &self.host {
-            let u = url::Url::parse(h).map_err(|e| invalid(format!("-H/--host \"{h}\": not a valid URL: {e}")))?;
+            let u = url::Url::parse(h)
+                .map_err(|e| invalid(format!("-H/--host \"{h}\": not a valid URL: {e}")))?;
             if !matches!(u.scheme(), "http" | "https") {
-                return Err(invalid(format!("-H/--host \"{h}\": only http:// and https:// URLs can be load-tested")));
+                return Err(invalid(format!(
+                    "-H/--host \"{h}\": only http:// and https:// URLs can be load-tested"
+                )));
             }
         }
         let positive = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 && v <= 10_000_000.0 {
                 Ok(v)
             } else {
-                Err(invalid(format!("{name} must be a number above 0 (and at most 10000000), got {v}")))
+                Err(invalid(format!(
+                    "{name} must be a number above 0 (and at most 10000000), got {v}"
+                )))
             }
         };
         if let Some(r) = self.spawn_rate {
@@ -173,10 +190,15 @@ impl RunArgs {
             if max_users == 0 {
                 return Err(invalid("--rate needs at least one user (-u)".into()));
             }
-            LoadProfile::Open { rate: positive("--rate", rate)?, max_users }
+            LoadProfile::Open {
+                rate: positive("--rate", rate)?,
+                max_users,
+            }
         } else if self.users.is_some() || self.spawn_rate.is_some() {
             let (pu, pr) = match &plan_load {
-                Some(LoadProfile::Closed { users, spawn_rate }) => (Some(*users), Some(*spawn_rate)),
+                Some(LoadProfile::Closed { users, spawn_rate }) => {
+                    (Some(*users), Some(*spawn_rate))
+                }
                 _ => (None, None),
             };
             LoadProfile::Closed {
@@ -184,9 +206,13 @@ impl RunArgs {
                 spawn_rate: self.spawn_rate.or(pr).unwrap_or(1.0),
             }
         } else {
-            plan_load.unwrap_or(LoadProfile::Closed { users: 1, spawn_rate: 1.0 })
+            plan_load.unwrap_or(LoadProfile::Closed {
+                users: 1,
+                spawn_rate: 1.0,
+            })
         };
-        let duration = |flag: &str, v: &str| parse_duration(v).map_err(|e| invalid(format!("{flag}: {e}")));
+        let duration =
+            |flag: &str, v: &str| parse_duration(v).map_err(|e| invalid(format!("{flag}: {e}")));
         let run_time = match &self.run_time {
             Some(t) => Some(duration("-t/--run-time", t)?).filter(|d| !d.is_zero()),
             None => plan.run_time,

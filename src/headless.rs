@@ -95,9 +95,8 @@ pub async fn run<W: Write>(
         csv.finish(&snapshot)?;
     }
     if let Some(path) = &settings.json {
-        let file = std::fs::File::create(path).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-        })?;
+        let file = std::fs::File::create(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         report::write_json(std::io::BufWriter::new(file), &snapshot)?;
     }
     report::print_summary(&mut *out, &snapshot)?;

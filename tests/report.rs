@@ -232,11 +232,13 @@ fn console_summary_has_all_blocks() {
         target_rate: 200.0,
         scheduled: 12_000,
         late_starts: 34,
+        dropped_starts: 2,
         max_start_lag_ms: 12.345,
         uncorrected_percentiles: vec![Some(9.5); 11],
     });
     let out = text(|w| report::print_summary(w, &snap));
     for needle in [
+        "Dropped starts:   2",
         "Response time percentiles (exact, HdrHistogram 3 significant digits)",
         "99.99%",
         "Error report",

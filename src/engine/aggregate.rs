@@ -34,7 +34,7 @@ pub async fn run(
         tokio::select! {
             msg = rx.recv() => match msg {
                 None => break,
-                Some(AggMsg::Delta(d)) => agg.merge(d, unix_now()),
+                Some(AggMsg::Delta(d)) => agg.merge(*d, unix_now()),
                 Some(AggMsg::Start) | Some(AggMsg::Reset) => agg.reset(unix_now()),
                 Some(AggMsg::Publish(ack)) => {
                     let _ = ack.send(publish(&mut agg));

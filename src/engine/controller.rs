@@ -102,7 +102,12 @@ impl Controller {
     }
 
     fn start(&mut self, p: RunParams) {
-        let ctx = Arc::new(RunCtx::prepare(&p.plan, p.host.as_deref(), &p.load, p.client.clone()));
+        let ctx = Arc::new(RunCtx::prepare(
+            &p.plan,
+            p.host.as_deref(),
+            &p.load,
+            p.client.clone(),
+        ));
         let specs: Vec<(u32, Option<u32>)> = p
             .plan
             .scenarios
@@ -122,11 +127,12 @@ impl Controller {
                 (0, 1.0, vec![])
             }
         };
-        self.status.set_state(if matches!(p.load, LoadProfile::Open { .. }) {
-            RunState::Running
-        } else {
-            RunState::Spawning
-        });
+        self.status
+            .set_state(if matches!(p.load, LoadProfile::Open { .. }) {
+                RunState::Running
+            } else {
+                RunState::Spawning
+            });
         self.run = Some(ActiveRun {
             started: Instant::now(),
             run_time: p.run_time,
@@ -144,7 +150,11 @@ impl Controller {
         let n = self.workers.len().max(1) as u32;
         for (i, w) in self.workers.iter().enumerate() {
             let cap = max_users / n + u32::from((i as u32) < max_users % n);
-            let share = if max_users == 0 { 0.0 } else { rate * f64::from(cap) / f64::from(max_users) };
+            let share = if max_users == 0 {
+                0.0
+            } else {
+                rate * f64::from(cap) / f64::from(max_users)
+            };
             let _ = w.send(WorkerCmd::Open { rate: share, cap });
         }
     }

@@ -39,11 +39,9 @@ impl Mix {
 
     /// The scenario of the user to remove, if any user is left.
     pub fn remove(&mut self) -> Option<usize> {
-        let pick = self.best(|deficit| -deficit, -1).or_else(|| {
-            (0..self.counts.len())
-                .rev()
-                .find(|&i| self.counts[i] > 0)
-        })?;
+        let pick = self
+            .best(|deficit| -deficit, -1)
+            .or_else(|| (0..self.counts.len()).rev().find(|&i| self.counts[i] > 0))?;
         if self.counts[pick] == 0 {
             return None;
         }
@@ -58,7 +56,11 @@ impl Mix {
             .filter(|&i| self.fixed[i].is_none() && self.weights[i] > 0)
             .collect();
         let total_w: u64 = weighted.iter().map(|&i| u64::from(self.weights[i])).sum();
-        let users: i64 = weighted.iter().map(|&i| i64::from(self.counts[i])).sum::<i64>() + delta;
+        let users: i64 = weighted
+            .iter()
+            .map(|&i| i64::from(self.counts[i]))
+            .sum::<i64>()
+            + delta;
         if total_w == 0 || users < 0 {
             return None;
         }
@@ -67,7 +69,10 @@ impl Mix {
             .filter(|&i| delta > 0 || self.counts[i] > 0)
             .max_by(|&a, &b| {
                 let d = |i: usize| {
-                    score(users as f64 * f64::from(self.weights[i]) / total_w as f64 - f64::from(self.counts[i]))
+                    score(
+                        users as f64 * f64::from(self.weights[i]) / total_w as f64
+                            - f64::from(self.counts[i]),
+                    )
                 };
                 d(a).total_cmp(&d(b)).then(b.cmp(&a))
             })

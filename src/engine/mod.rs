@@ -88,7 +88,7 @@ pub(crate) enum Command {
 
 /// Messages to the aggregator task.
 pub(crate) enum AggMsg {
-    Delta(WorkerStats),
+    Delta(Box<WorkerStats>),
     Start,
     Reset,
     Publish(oneshot::Sender<Arc<Snapshot>>),
@@ -134,7 +134,11 @@ impl Status {
     fn begin(&self, p: &RunParams) {
         self.run.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut h) = self.host.lock() {
-            *h = p.host.clone().or_else(|| p.plan.host.clone()).unwrap_or_default();
+            *h = p
+                .host
+                .clone()
+                .or_else(|| p.plan.host.clone())
+                .unwrap_or_default();
         }
         self.set_rate(match p.load {
             LoadProfile::Open { rate, .. } => Some(rate),
@@ -181,11 +185,21 @@ impl Engine {
         let workers = (0..n)
             .map(|i| worker::spawn_worker(i, n, status.clone(), agg_tx.clone()))
             .collect::<std::io::Result<Vec<_>>>()?;
-        let (snap_tx, snapshots) =
-            watch::channel(Arc::new(aggregate::empty_snapshot(&status)));
-        tokio::spawn(aggregate::run(config.limits, config.tick, status.clone(), agg_rx, snap_tx));
+        let (snap_tx, snapshots) = watch::channel(Arc::new(aggregate::empty_snapshot(&status)));
+        tokio::spawn(aggregate::run(
+            config.limits,
+            config.tick,
+            status.clone(),
+            agg_rx,
+            snap_tx,
+        ));
         let (commands, cmd_rx) = mpsc::unbounded_channel();
-        let controller = controller::Controller::new(workers, agg_tx.clone(), status.clone(), config.stop_timeout);
+        let controller = controller::Controller::new(
+            workers,
+            agg_tx.clone(),
+            status.clone(),
+            config.stop_timeout,
+        );
         tokio::spawn(controller.run(cmd_rx));
         Ok(Engine {
             commands,
@@ -212,7 +226,9 @@ impl Engine {
     pub fn set_users(&self, users: u32, spawn_rate: f64) -> Result<(), EngineError> {
         self.require_running()?;
         if !(spawn_rate.is_finite() && spawn_rate > 0.0) {
-            return Err(EngineError::Invalid("spawn rate must be a number above 0".into()));
+            return Err(EngineError::Invalid(
+                "spawn rate must be a number above 0".into(),
+            ));
         }
         self.send(Command::SetUsers { users, spawn_rate })
     }
@@ -247,7 +263,9 @@ impl Engine {
     /// A fresh snapshot built now, including everything the workers flushed so far.
     pub async fn snapshot_now(&self) -> Result<Arc<Snapshot>, EngineError> {
         let (tx, rx) = oneshot::channel();
-        self.agg.send(AggMsg::Publish(tx)).map_err(|_| EngineError::Closed)?;
+        self.agg
+            .send(AggMsg::Publish(tx))
+            .map_err(|_| EngineError::Closed)?;
         rx.await.map_err(|_| EngineError::Closed)
     }
 
@@ -259,7 +277,9 @@ impl Engine {
     /// The aggregated per-second history (bounded).
     pub async fn history(&self) -> Result<Vec<HistoryPoint>, EngineError> {
         let (tx, rx) = oneshot::channel();
-        self.agg.send(AggMsg::History(tx)).map_err(|_| EngineError::Closed)?;
+        self.agg
+            .send(AggMsg::History(tx))
+            .map_err(|_| EngineError::Closed)?;
         rx.await.map_err(|_| EngineError::Closed)
     }
 
@@ -294,7 +314,8 @@ impl Engine {
 fn validate(p: &RunParams) -> Result<(), EngineError> {
     let host = p.host.as_deref().or(p.plan.host.as_deref());
     if let Some(h) = host {
-        let u = url::Url::parse(h).map_err(|e| EngineError::Invalid(format!("host \"{h}\": {e}")))?;
+        let u =
+            url::Url::parse(h).map_err(|e| EngineError::Invalid(format!("host \"{h}\": {e}")))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(EngineError::Invalid(format!(
                 "host \"{h}\": only http:// and https:// can be load-tested"
@@ -315,15 +336,23 @@ fn validate(p: &RunParams) -> Result<(), EngineError> {
         }
     }
     match &p.load {
-        LoadProfile::Closed { spawn_rate, .. } if !(spawn_rate.is_finite() && *spawn_rate > 0.0) => {
-            Err(EngineError::Invalid("spawn rate must be a number above 0".into()))
+        LoadProfile::Closed { spawn_rate, .. }
+            if !(spawn_rate.is_finite() && *spawn_rate > 0.0) =>
+        {
+            Err(EngineError::Invalid(
+                "spawn rate must be a number above 0".into(),
+            ))
         }
-        LoadProfile::Open { rate, max_users } if !(rate.is_finite() && *rate > 0.0) || *max_users == 0 => {
+        LoadProfile::Open { rate, max_users }
+            if !(rate.is_finite() && *rate > 0.0) || *max_users == 0 =>
+        {
             Err(EngineError::Invalid(
                 "open model needs a rate above 0 and at least one user".into(),
             ))
         }
-        LoadProfile::Stages(s) if s.is_empty() => Err(EngineError::Invalid("stages are empty".into())),
+        LoadProfile::Stages(s) if s.is_empty() => {
+            Err(EngineError::Invalid("stages are empty".into()))
+        }
         _ => Ok(()),
     }
 }

@@ -60,7 +60,9 @@ pub fn check(resp: &Response, checks: &Checks) -> Option<Failure> {
     }
     for needle in &checks.contains {
         if !contains(&resp.body, needle.as_bytes()) {
-            return Some(Failure::Check(format!("body does not contain \"{needle}\"")));
+            return Some(Failure::Check(format!(
+                "body does not contain \"{needle}\""
+            )));
         }
     }
     if checks.is_json || !checks.json_equals.is_empty() {
@@ -72,9 +74,15 @@ pub fn check(resp: &Response, checks: &Checks) -> Option<Failure> {
             match json_path::lookup(&json, path) {
                 Some(v) if v == expected => {}
                 Some(v) => {
-                    return Some(Failure::Check(format!("{path} is {v}, expected {expected}")))
+                    return Some(Failure::Check(format!(
+                        "{path} is {v}, expected {expected}"
+                    )))
                 }
-                None => return Some(Failure::Check(format!("{path} is missing, expected {expected}"))),
+                None => {
+                    return Some(Failure::Check(format!(
+                        "{path} is missing, expected {expected}"
+                    )))
+                }
             }
         }
     }

@@ -49,7 +49,12 @@ pub struct RunCtx {
 
 impl RunCtx {
     /// Prepare a plan for running against `host` (the plan's own host when `None`).
-    pub fn prepare(plan: &Plan, host: Option<&str>, load: &LoadProfile, client: ClientConfig) -> RunCtx {
+    pub fn prepare(
+        plan: &Plan,
+        host: Option<&str>,
+        load: &LoadProfile,
+        client: ClientConfig,
+    ) -> RunCtx {
         let base: Option<Arc<str>> = host.or(plan.host.as_deref()).map(Arc::from);
         let prep = |steps: &[crate::plan::Step]| -> Vec<PreparedStep> {
             steps

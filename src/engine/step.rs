@@ -66,7 +66,8 @@ impl PreparedStep {
             None
         };
         PreparedStep {
-            keep_body: step.checks.needs_body() || step.captures.iter().any(|c| c.source.needs_body()),
+            keep_body: step.checks.needs_body()
+                || step.captures.iter().any(|c| c.source.needs_body()),
             step: step.clone(),
             static_url,
             static_name,
@@ -89,7 +90,10 @@ impl PreparedStep {
                         pairs.append_pair(k, &t.render(ctx).map_err(template_err(k))?);
                     }
                 }
-                let name = self.static_name.clone().unwrap_or_else(|| Arc::from(name_of(&path)));
+                let name = self
+                    .static_name
+                    .clone()
+                    .unwrap_or_else(|| Arc::from(name_of(&path)));
                 (url, name)
             }
         };
@@ -142,24 +146,37 @@ impl PreparedStep {
                     .get(h.as_str())
                     .and_then(|v| v.to_str().ok())
                     .map(|s| serde_json::Value::String(s.to_string()))
-                    .ok_or_else(|| format!("capture \"{}\": no header \"{h}\" in the response", cap.var)),
+                    .ok_or_else(|| {
+                        format!("capture \"{}\": no header \"{h}\" in the response", cap.var)
+                    }),
                 CaptureSource::Json(path) => {
                     if json.is_none() {
                         json = Some(serde_json::from_slice(&resp.body).map_err(|_| {
-                            PlanException(format!("capture \"{}\": response body is not JSON", cap.var))
+                            PlanException(format!(
+                                "capture \"{}\": response body is not JSON",
+                                cap.var
+                            ))
                         })?);
                     }
                     json.as_ref()
                         .and_then(|j| json_path::lookup(j, path))
                         .cloned()
-                        .ok_or_else(|| format!("capture \"{}\": no value at JSON path \"{path}\"", cap.var))
+                        .ok_or_else(|| {
+                            format!("capture \"{}\": no value at JSON path \"{path}\"", cap.var)
+                        })
                 }
                 CaptureSource::Regex(re) => {
                     let text = String::from_utf8_lossy(&resp.body);
                     re.captures(&text)
                         .and_then(|c| c.get(1).or_else(|| c.get(0)))
                         .map(|m| serde_json::Value::String(m.as_str().to_string()))
-                        .ok_or_else(|| format!("capture \"{}\": regex /{}/ did not match", cap.var, re.as_str()))
+                        .ok_or_else(|| {
+                            format!(
+                                "capture \"{}\": regex /{}/ did not match",
+                                cap.var,
+                                re.as_str()
+                            )
+                        })
                 }
             }
             .map_err(PlanException)?;
@@ -189,8 +206,9 @@ fn headers(
         let name = HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| PlanException(format!("\"{k}\" is not a valid header name")))?;
         let value = t.render(ctx).map_err(template_err(k))?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| PlanException(format!("header \"{k}\": value is not valid in a header")))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            PlanException(format!("header \"{k}\": value is not valid in a header"))
+        })?;
         map.insert(name, value);
     }
     Ok(map)
@@ -227,10 +245,15 @@ mod tests {
     #[test]
     fn join_keeps_prefix_and_full_urls() {
         assert_eq!(
-            join(Some("http://h:1/api/"), "/users?x=1").unwrap().as_str(),
+            join(Some("http://h:1/api/"), "/users?x=1")
+                .unwrap()
+                .as_str(),
             "http://h:1/api/users?x=1"
         );
-        assert_eq!(join(Some("http://h"), "https://o/p").unwrap().as_str(), "https://o/p");
+        assert_eq!(
+            join(Some("http://h"), "https://o/p").unwrap().as_str(),
+            "https://o/p"
+        );
         assert!(join(None, "/x").unwrap_err().contains("no host"));
     }
 

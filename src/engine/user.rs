@@ -155,7 +155,10 @@ impl User {
 
     #[cold]
     fn exception(&self, message: &str, origin: &str) {
-        self.local.stats.borrow_mut().record_exception(message, origin);
+        self.local
+            .stats
+            .borrow_mut()
+            .record_exception(message, origin);
     }
 
     /// Run steps in order; a failed request or an exception ends the sequence (later steps
@@ -187,7 +190,10 @@ impl User {
             let method = built.request.method.clone();
             let sent_at = Instant::now();
             if let Some(t) = intended {
-                self.local.stats.borrow_mut().record_start(micros(sent_at.saturating_duration_since(t)));
+                self.local
+                    .stats
+                    .borrow_mut()
+                    .record_start(micros(sent_at.saturating_duration_since(t)));
             }
             let result = self.client.send(built.request, step.keep_body).await;
             let done = Instant::now();
@@ -202,7 +208,14 @@ impl User {
             {
                 let mut stats = self.local.stats.borrow_mut();
                 let message = failure.as_ref().map(Failure::to_string);
-                stats.record(method.as_str(), &built.name, us, bytes, message.as_deref(), now_if(&failure));
+                stats.record(
+                    method.as_str(),
+                    &built.name,
+                    us,
+                    bytes,
+                    message.as_deref(),
+                    now_if(&failure),
+                );
                 if self.run.open {
                     stats.open.uncorrected.record(uncorrected);
                 }
@@ -250,9 +263,15 @@ mod tests {
         let ms = Duration::from_millis;
         assert_eq!(wait_after(WaitTime::None, ms(5)), None);
         assert_eq!(wait_after(WaitTime::Constant(2.0), ms(5)), Some(ms(2000)));
-        assert_eq!(wait_after(WaitTime::ConstantPacing(1.0), ms(300)), Some(ms(700)));
+        assert_eq!(
+            wait_after(WaitTime::ConstantPacing(1.0), ms(300)),
+            Some(ms(700))
+        );
         assert_eq!(wait_after(WaitTime::ConstantPacing(1.0), ms(1300)), None);
-        assert_eq!(wait_after(WaitTime::ConstantThroughput(4.0), ms(50)), Some(ms(200)));
+        assert_eq!(
+            wait_after(WaitTime::ConstantThroughput(4.0), ms(50)),
+            Some(ms(200))
+        );
         for _ in 0..100 {
             let d = wait_after(WaitTime::Between(1.0, 5.0), ms(0)).unwrap();
             assert!(d >= ms(1000) && d <= ms(5000));

@@ -35,7 +35,10 @@ pub enum WorkerCmd {
     /// Open model: this worker's arrival rate and user cap.
     Open { rate: f64, cap: u32 },
     /// Stop every user (in-flight requests may finish until the deadline), flush, then ack.
-    StopAll { deadline: Instant, ack: oneshot::Sender<()> },
+    StopAll {
+        deadline: Instant,
+        ack: oneshot::Sender<()>,
+    },
 }
 
 struct UserSlot {
@@ -94,7 +97,9 @@ impl WorkerLocal {
             run_user(id, scenario, run, me.clone(), sig).await;
             me.finished(id);
         });
-        self.users.borrow_mut().insert(id, UserSlot { signal, join });
+        self.users
+            .borrow_mut()
+            .insert(id, UserSlot { signal, join });
     }
 
     fn finished(&self, id: u64) {
@@ -115,7 +120,7 @@ impl WorkerLocal {
     fn flush(&self, agg: &mpsc::UnboundedSender<AggMsg>) {
         let mut stats = self.stats.borrow_mut();
         if !stats.is_empty() {
-            let _ = agg.send(AggMsg::Delta(stats.take()));
+            let _ = agg.send(AggMsg::Delta(Box::new(stats.take())));
         }
     }
 
@@ -219,7 +224,10 @@ pub fn spawn_worker(
     std::thread::Builder::new()
         .name(format!("surge-worker-{index}"))
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     eprintln!("surge: worker {index} cannot start its runtime: {e}");
@@ -227,7 +235,10 @@ pub fn spawn_worker(
                 }
             };
             let set = tokio::task::LocalSet::new();
-            set.block_on(&rt, worker_loop(index as u64, count as u64, status, agg, rx));
+            set.block_on(
+                &rt,
+                worker_loop(index as u64, count as u64, status, agg, rx),
+            );
         })?;
     Ok(tx)
 }

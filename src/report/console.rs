@@ -214,6 +214,11 @@ fn open_model<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {
     )?;
     writeln!(
         w,
+        "  Dropped starts:   {} (no user free and the backlog full)",
+        thousands(om.dropped_starts)
+    )?;
+    writeln!(
+        w,
         "  Max start lag:    {} ms",
         console_ms(Some(om.max_start_lag_ms))
     )?;

@@ -16,7 +16,8 @@
 //!   "failures": [ { "method", "name", "message", "occurrences",
 //!                   "first_seen", "last_seen" (ISO-8601 UTC) } ],
 //!   "exceptions": [ { "message", "origin", "count" } ],
-//!   "open_model": null | { "target_rate", "scheduled", "late_starts", "max_start_lag_ms",
+//!   "open_model": null | { "target_rate", "scheduled", "late_starts", "dropped_starts",
+//!                          "max_start_lag_ms",
 //!                          "uncorrected_percentiles": PERCENTILES },
 //!   "warnings": [ "..." ]
 //! }
@@ -109,6 +110,7 @@ pub fn to_json(snap: &Snapshot) -> Value {
             "target_rate": number(om.target_rate),
             "scheduled": om.scheduled,
             "late_starts": om.late_starts,
+            "dropped_starts": om.dropped_starts,
             "max_start_lag_ms": number(om.max_start_lag_ms),
             "uncorrected_percentiles": percentiles(&om.uncorrected_percentiles),
         })

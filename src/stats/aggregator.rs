@@ -133,17 +133,17 @@ impl Aggregator {
         let (entries, rest) = delta.into_entries();
         for e in entries {
             let key = (e.name, e.method);
-            let key = if self.entries.contains_key(&key) || self.entries.len() < self.limits.max_names
-            {
-                key
-            } else {
-                self.warn_once(format!(
-                    "more than {} distinct request names: the rest are counted under \"{}\"; \
+            let key =
+                if self.entries.contains_key(&key) || self.entries.len() < self.limits.max_names {
+                    key
+                } else {
+                    self.warn_once(format!(
+                        "more than {} distinct request names: the rest are counted under \"{}\"; \
                      set `name` on requests whose URL varies (e.g. name = \"/item/[id]\")",
-                    self.limits.max_names, OVERFLOW_NAME
-                ));
-                (OVERFLOW_NAME.to_string(), key.1)
-            };
+                        self.limits.max_names, OVERFLOW_NAME
+                    ));
+                    (OVERFLOW_NAME.to_string(), key.1)
+                };
             let agg = self.entries.entry(key).or_default();
             agg.stats += &e.stats;
             agg.window.add(sec, &e.stats);
@@ -231,9 +231,9 @@ impl Aggregator {
             })
             .collect();
         failures.sort_by(|a, b| {
-            b.occurrences
-                .cmp(&a.occurrences)
-                .then_with(|| (&a.name, &a.method, &a.message).cmp(&(&b.name, &b.method, &b.message)))
+            b.occurrences.cmp(&a.occurrences).then_with(|| {
+                (&a.name, &a.method, &a.message).cmp(&(&b.name, &b.method, &b.message))
+            })
         });
         let mut exceptions: Vec<ExceptionSnapshot> = self
             .exceptions
@@ -244,7 +244,11 @@ impl Aggregator {
                 count: *n,
             })
             .collect();
-        exceptions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.message.cmp(&b.message)));
+        exceptions.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.message.cmp(&b.message))
+        });
         let open_model = info.target_rate.map(|rate| OpenModelSnapshot {
             target_rate: rate,
             scheduled: self.scheduled,
@@ -359,12 +363,25 @@ mod tests {
         let mut w2 = WorkerStats::default();
         for i in 0..100u64 {
             w1.record("GET", "/b", 1000 + i, 5, None, 100.5);
-            w2.record("GET", "/a", 2000 + i, 5, (i % 4 == 0).then_some("boom 1234567"), 100.5);
+            w2.record(
+                "GET",
+                "/a",
+                2000 + i,
+                5,
+                (i % 4 == 0).then_some("boom 1234567"),
+                100.5,
+            );
         }
         agg.merge(w1, 100.5);
         agg.merge(w2, 100.6);
         let s = agg.snapshot(110.0, &info());
-        assert_eq!(s.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(
+            s.entries
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>(),
+            ["/a", "/b"]
+        );
         assert_eq!(s.total.num_requests, 200);
         assert_eq!(s.total.num_failures, 25);
         assert_eq!(s.total.max_ms, Some(2.099));
@@ -387,7 +404,14 @@ mod tests {
         agg.start(0.0);
         let mut w = WorkerStats::default();
         for i in 0..50 {
-            w.record("GET", &format!("/item/{i}"), 10, 0, Some(&format!("bad item {i}")), 1.0);
+            w.record(
+                "GET",
+                &format!("/item/{i}"),
+                10,
+                0,
+                Some(&format!("bad item {i}")),
+                1.0,
+            );
         }
         agg.merge(w, 1.0);
         let s = agg.snapshot(2.0, &info());

@@ -99,7 +99,9 @@ mod tests {
             "order <n> not found at 0x…"
         );
         assert_eq!(
-            normalise("lock 3f2504e0-4f89-11d3-9a0c-0305e82c3301 held since 2026-11-22T21:49:53.120Z"),
+            normalise(
+                "lock 3f2504e0-4f89-11d3-9a0c-0305e82c3301 held since 2026-11-22T21:49:53.120Z"
+            ),
             "lock <uuid> held since <time>"
         );
     }

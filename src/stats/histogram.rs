@@ -8,7 +8,9 @@ use std::fmt;
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
-use serde::{de, Deserialize, Deserializer as SerdeDeserializer, Serialize, Serializer as SerdeSerializer};
+use serde::{
+    de, Deserialize, Deserializer as SerdeDeserializer, Serialize, Serializer as SerdeSerializer,
+};
 
 /// Significant digits kept: relative error at most 0.1 %.
 pub const SIGFIG: u8 = 3;
@@ -26,7 +28,12 @@ impl Default for LatencyHistogram {
 
 impl fmt::Debug for LatencyHistogram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LatencyHistogram(n={}, max={})", self.len(), self.0.max())
+        write!(
+            f,
+            "LatencyHistogram(n={}, max={})",
+            self.len(),
+            self.0.max()
+        )
     }
 }
 
@@ -91,7 +98,12 @@ impl LatencyHistogram {
     pub fn sparse(&self) -> Vec<(u64, u64)> {
         self.0
             .iter_recorded()
-            .map(|v| (self.0.highest_equivalent(v.value_iterated_to()), v.count_at_value()))
+            .map(|v| {
+                (
+                    self.0.highest_equivalent(v.value_iterated_to()),
+                    v.count_at_value(),
+                )
+            })
             .collect()
     }
 
@@ -171,8 +183,11 @@ mod tests {
     #[test]
     fn add_merges_exactly() {
         let (mut a, mut b, mut both) = Default::default();
-        let (a, b, both): (&mut LatencyHistogram, &mut LatencyHistogram, &mut LatencyHistogram) =
-            (&mut a, &mut b, &mut both);
+        let (a, b, both): (
+            &mut LatencyHistogram,
+            &mut LatencyHistogram,
+            &mut LatencyHistogram,
+        ) = (&mut a, &mut b, &mut both);
         for v in 1..500u64 {
             a.record(v * 3);
             both.record(v * 3);

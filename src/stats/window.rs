@@ -63,11 +63,7 @@ impl Window {
             }
             self.cur_sec = sec;
         }
-        while self
-            .done
-            .front()
-            .is_some_and(|s| s.sec + WINDOW_SECS < sec)
-        {
+        while self.done.front().is_some_and(|s| s.sec + WINDOW_SECS < sec) {
             self.done.pop_front();
         }
     }

@@ -233,8 +233,22 @@ mod tests {
     fn records_entries_total_and_grouped_failures() {
         let mut w = WorkerStats::default();
         w.record("GET", "/a", 1000, 10, None, 1.0);
-        w.record("GET", "/a", 3000, 10, Some("500 Internal Server Error"), 2.0);
-        w.record("POST", "/a", 2000, 0, Some("500 Internal Server Error"), 3.0);
+        w.record(
+            "GET",
+            "/a",
+            3000,
+            10,
+            Some("500 Internal Server Error"),
+            2.0,
+        );
+        w.record(
+            "POST",
+            "/a",
+            2000,
+            0,
+            Some("500 Internal Server Error"),
+            3.0,
+        );
         assert_eq!(w.total.num_requests, 3);
         assert_eq!(w.total.num_failures, 2);
         assert_eq!(w.failures.len(), 2);
