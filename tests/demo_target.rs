@@ -99,7 +99,7 @@ async fn stock_requires_a_token_and_a_known_store() {
         (status, body),
         (
             StatusCode::NOT_FOUND,
-            json!({"detail": "store 77 not found"})
+            json!({"detail": "store not found (ids are 1 to 50)"})
         )
     );
     let (status, _) = call(&app, "GET", "/api/stores/0/stock", Some(&t), None).await;
