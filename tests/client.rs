@@ -165,6 +165,26 @@ fn silent_server_times_out() {
 }
 
 #[test]
+fn timed_out_connection_is_not_reused() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = client(ClientConfig {
+            timeout: Duration::from_millis(300),
+            ..ClientConfig::default()
+        });
+        c.send(get(server.url("/hello")), false).await.unwrap();
+        let err = c.send(get(server.url("/slow?n=2000")), false).await;
+        assert_eq!(
+            err.unwrap_err(),
+            RequestError::Timeout(Duration::from_millis(300))
+        );
+        let resp = c.send(get(server.url("/slow?n=10")), true).await.unwrap();
+        assert_eq!(&resp.body[..], b"slow");
+        assert_eq!(server.connection_count(), 2);
+    });
+}
+
+#[test]
 fn garbage_is_malformed() {
     run_local(async {
         let addr = start_raw(|mut s| async move {
@@ -350,6 +370,10 @@ fn redirects() {
         });
         let err = two.send(get(server.url("/loop")), false).await.unwrap_err();
         assert_eq!(err, RequestError::TooManyRedirects(2));
+        // A redirect status without `location` is returned as is.
+        let resp = two.send(get(server.url("/noloc")), true).await.unwrap();
+        assert_eq!(resp.status, StatusCode::FOUND);
+        assert_eq!(&resp.body[..], b"nowhere");
         assert_eq!(server.connection_count(), 3);
     });
 }
@@ -491,4 +515,88 @@ fn describe_status_cuts_long_and_invalid_text() {
     // A JSON body cut at the excerpt size falls back to its text.
     let cut = describe_status(status(500), br#"{"error":"unfinish"#);
     assert_eq!(cut, r#"500 Internal Server Error: {"error":"unfinish"#);
+}
+
+/// Throughput of 50 users on one current-thread worker against a one-thread hyper server,
+/// next to hand-written keep-alive loops on raw sockets (the ceiling, like wrk). Run with
+/// `cargo test --release --test client -- --ignored --nocapture throughput`.
+#[test]
+#[ignore]
+fn throughput_against_raw_sockets() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            addr_tx.send(start_http().await.addr).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    let users = 50;
+    let window = Duration::from_secs(3);
+
+    let done = Arc::new(AtomicU64::new(0));
+    let count = done.clone();
+    run_local(async move {
+        let shared = ClientShared::new(ClientConfig::default());
+        let url = url::Url::parse(&format!("http://{addr}/hello")).unwrap();
+        let stop = tokio::time::Instant::now() + window;
+        let tasks: Vec<_> = (0..users)
+            .map(|_| {
+                let (shared, url, count) = (shared.clone(), url.clone(), count.clone());
+                tokio::task::spawn_local(async move {
+                    let mut c = UserClient::new(shared);
+                    while tokio::time::Instant::now() < stop {
+                        c.send(get(url.clone()), false).await.unwrap();
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        futures::future::join_all(tasks).await;
+    });
+    let client_rate = done.load(Ordering::Relaxed) as f64 / window.as_secs_f64();
+
+    let done = Arc::new(AtomicU64::new(0));
+    let count = done.clone();
+    run_local(async move {
+        let stop = tokio::time::Instant::now() + window;
+        let tasks: Vec<_> = (0..users)
+            .map(|_| {
+                let count = count.clone();
+                tokio::task::spawn_local(async move {
+                    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                    s.set_nodelay(true).unwrap();
+                    let mut buf = vec![0u8; 4096];
+                    while tokio::time::Instant::now() < stop {
+                        s.write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n")
+                            .await
+                            .unwrap();
+                        let mut have = 0;
+                        loop {
+                            have += s.read(&mut buf[have..]).await.unwrap();
+                            let head = buf[..have].windows(4).position(|w| w == b"\r\n\r\n");
+                            if head.is_some_and(|end| have >= end + 4 + 5) {
+                                break;
+                            }
+                        }
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        futures::future::join_all(tasks).await;
+    });
+    let raw_rate = done.load(Ordering::Relaxed) as f64 / window.as_secs_f64();
+    eprintln!(
+        "{users} users: client {client_rate:.0} req/s, raw sockets {raw_rate:.0} req/s ({:.0}%)",
+        100.0 * client_rate / raw_rate
+    );
 }

@@ -124,7 +124,11 @@ impl RequestError {
             None if err.is_incomplete_message() => {
                 "connection closed before the end of the body".to_string()
             }
-            None => chain_message(err),
+            // hyper's own text ("error reading a body from connection") repeats the variant.
+            None => match err.source() {
+                Some(cause) => chain_message(cause),
+                None => err.to_string(),
+            },
         };
         RequestError::Body(inner)
     }

@@ -149,15 +149,15 @@ impl UserClient {
         let mut followed = 0;
         loop {
             let response = self.exchange(&req, keep_body).await?;
-            if max == 0 || !redirect::is_followed(response.status) {
+            let followable = redirect::is_followed(response.status)
+                && response.headers.contains_key(http::header::LOCATION);
+            if max == 0 || !followable {
                 return Ok(response);
             }
             if followed == max {
                 return Err(RequestError::TooManyRedirects(max));
             }
-            if !redirect::follow(&mut req, response.status, &response.headers)? {
-                return Ok(response);
-            }
+            redirect::follow(&mut req, response.status, &response.headers)?;
             followed += 1;
         }
     }

@@ -185,6 +185,11 @@ async fn route(
         "/r307" => redirect(307, "echo"),
         "/r308" => redirect(308, "/echo"),
         "/loop" => redirect(302, "/loop"),
+        "/noloc" => text(StatusCode::FOUND, "nowhere"),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(query_number(&req, 1000) as u64)).await;
+            text(StatusCode::OK, "slow")
+        }
         "/big" => {
             let total = query_number(&req, 20 * 1024 * 1024);
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
