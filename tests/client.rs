@@ -7,13 +7,13 @@ mod client_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+use http::{HeaderValue, StatusCode, Version};
 use surge::client::{
-    describe_status, ClientConfig, ClientShared, Request, RequestError, UserClient,
-    ERROR_EXCERPT_BYTES, MAX_KEPT_BODY,
+    describe_status, ClientConfig, ClientShared, RequestError, UserClient, ERROR_EXCERPT_BYTES,
+    MAX_KEPT_BODY,
 };
 
+use client_support::{get_request as get, post_request as post};
 use client_support::{read_head, run_local, start_http, start_https, start_raw, write_raw};
 
 fn client(config: ClientConfig) -> UserClient {
@@ -22,24 +22,6 @@ fn client(config: ClientConfig) -> UserClient {
 
 fn default_client() -> UserClient {
     client(ClientConfig::default())
-}
-
-fn get(url: url::Url) -> Request {
-    Request {
-        method: Method::GET,
-        url,
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-    }
-}
-
-fn post(url: url::Url, body: &'static str) -> Request {
-    Request {
-        method: Method::POST,
-        url,
-        headers: HeaderMap::new(),
-        body: Bytes::from_static(body.as_bytes()),
-    }
 }
 
 #[test]
@@ -161,6 +143,26 @@ fn silent_server_times_out() {
         assert_eq!(err.to_string(), "timed out after 200ms");
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(c.idle_connections(), 0);
+    });
+}
+
+#[test]
+fn timed_out_connection_is_not_reused() {
+    run_local(async {
+        let server = start_http().await;
+        let mut c = client(ClientConfig {
+            timeout: Duration::from_millis(300),
+            ..ClientConfig::default()
+        });
+        c.send(get(server.url("/hello")), false).await.unwrap();
+        let err = c.send(get(server.url("/slow?n=2000")), false).await;
+        assert_eq!(
+            err.unwrap_err(),
+            RequestError::Timeout(Duration::from_millis(300))
+        );
+        let resp = c.send(get(server.url("/slow?n=10")), true).await.unwrap();
+        assert_eq!(&resp.body[..], b"slow");
+        assert_eq!(server.connection_count(), 2);
     });
 }
 
@@ -350,6 +352,10 @@ fn redirects() {
         });
         let err = two.send(get(server.url("/loop")), false).await.unwrap_err();
         assert_eq!(err, RequestError::TooManyRedirects(2));
+        // A redirect status without `location` is returned as is.
+        let resp = two.send(get(server.url("/noloc")), true).await.unwrap();
+        assert_eq!(resp.status, StatusCode::FOUND);
+        assert_eq!(&resp.body[..], b"nowhere");
         assert_eq!(server.connection_count(), 3);
     });
 }
@@ -477,18 +483,4 @@ fn describe_status_excerpts() {
     for (code, body, expected) in cases {
         assert_eq!(describe_status(status(*code), body.as_bytes()), *expected);
     }
-}
-
-#[test]
-fn describe_status_cuts_long_and_invalid_text() {
-    let long = "é".repeat(500);
-    let message = describe_status(status(500), long.as_bytes());
-    let excerpt = message.strip_prefix("500 Internal Server Error: ").unwrap();
-    assert_eq!(excerpt.chars().count(), 201);
-    assert!(excerpt.ends_with('…'));
-    let lossy = describe_status(status(500), b"bad \xff bytes");
-    assert_eq!(lossy, "500 Internal Server Error: bad \u{fffd} bytes");
-    // A JSON body cut at the excerpt size falls back to its text.
-    let cut = describe_status(status(500), br#"{"error":"unfinish"#);
-    assert_eq!(cut, r#"500 Internal Server Error: {"error":"unfinish"#);
 }

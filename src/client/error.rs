@@ -19,10 +19,18 @@ pub enum RequestError {
     InvalidUrl(String),
     /// The host name did not resolve.
     #[error("DNS lookup failed for {host}: {detail}")]
-    Dns { host: String, detail: String },
+    Dns {
+        /// The host name looked up.
+        host: String,
+        /// The resolver's explanation.
+        detail: String,
+    },
     /// Nothing listens at the address (TCP RST on connect).
     #[error("connection refused ({addr})")]
-    ConnectionRefused { addr: String },
+    ConnectionRefused {
+        /// The socket address tried last (`ip:port`).
+        addr: String,
+    },
     /// The peer reset the connection (or it broke) while the request was in flight.
     #[error("connection reset by peer")]
     ConnectionReset,
@@ -124,7 +132,11 @@ impl RequestError {
             None if err.is_incomplete_message() => {
                 "connection closed before the end of the body".to_string()
             }
-            None => chain_message(err),
+            // hyper's own text ("error reading a body from connection") repeats the variant.
+            None => match err.source() {
+                Some(cause) => chain_message(cause),
+                None => err.to_string(),
+            },
         };
         RequestError::Body(inner)
     }

@@ -63,6 +63,7 @@ impl Default for ClientConfig {
 /// What is built once per run and shared by all users (TLS configuration, settings).
 #[derive(Debug)]
 pub struct ClientShared {
+    /// The run's client settings.
     pub config: ClientConfig,
     /// The rustls configuration (built once: root store parsing and provider setup are not
     /// free), or why it could not be built, reported by every https request.
@@ -80,16 +81,22 @@ impl ClientShared {
 /// A request as the engine hands it over.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// Sent as is; redirects 301/302/303 turn it into GET (HEAD stays HEAD).
     pub method: Method,
+    /// Absolute http(s) URL; its fragment is not sent.
     pub url: url::Url,
+    /// Sent as given; `host`, `user-agent` and `content-length` are added when absent.
     pub headers: HeaderMap,
+    /// The complete request body (empty for none).
     pub body: Bytes,
 }
 
 /// A response, with the body kept only when asked (or an excerpt for error statuses).
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// Status of the final response (after redirects).
     pub status: StatusCode,
+    /// Headers of the final response.
     pub headers: HeaderMap,
     /// The body when `keep_body` was set (up to [`MAX_KEPT_BODY`]), or the first
     /// [`ERROR_EXCERPT_BYTES`] when the status is >= 400; otherwise empty.
@@ -149,15 +156,15 @@ impl UserClient {
         let mut followed = 0;
         loop {
             let response = self.exchange(&req, keep_body).await?;
-            if max == 0 || !redirect::is_followed(response.status) {
+            let followable = redirect::is_followed(response.status)
+                && response.headers.contains_key(http::header::LOCATION);
+            if max == 0 || !followable {
                 return Ok(response);
             }
             if followed == max {
                 return Err(RequestError::TooManyRedirects(max));
             }
-            if !redirect::follow(&mut req, response.status, &response.headers)? {
-                return Ok(response);
-            }
+            redirect::follow(&mut req, response.status, &response.headers)?;
             followed += 1;
         }
     }

@@ -198,6 +198,21 @@ mod tests {
     }
 
     #[test]
+    fn long_invalid_and_cut_bodies() {
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        let long = "é".repeat(500);
+        let message = describe_status(status, long.as_bytes());
+        let excerpt = message.strip_prefix("500 Internal Server Error: ").unwrap();
+        assert_eq!(excerpt.chars().count(), EXCERPT_CHARS + 1);
+        assert!(excerpt.ends_with('…'));
+        let lossy = describe_status(status, b"bad \xff bytes");
+        assert_eq!(lossy, "500 Internal Server Error: bad \u{fffd} bytes");
+        // A JSON body cut at the excerpt size falls back to its text.
+        let cut = describe_status(status, br#"{"error":"unfinish"#);
+        assert_eq!(cut, r#"500 Internal Server Error: {"error":"unfinish"#);
+    }
+
+    #[test]
     fn unknown_status_has_no_trailing_space() {
         let status = StatusCode::from_u16(599).unwrap();
         assert_eq!(describe_status(status, b""), "599");

@@ -20,6 +20,28 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod bench;
+
+/// A GET of `url` with no headers.
+pub fn get_request(url: url::Url) -> surge::client::Request {
+    surge::client::Request {
+        method: http::Method::GET,
+        url,
+        headers: http::HeaderMap::new(),
+        body: Bytes::new(),
+    }
+}
+
+/// A POST of `body` to `url` with no headers.
+pub fn post_request(url: url::Url, body: &'static str) -> surge::client::Request {
+    surge::client::Request {
+        method: http::Method::POST,
+        url,
+        headers: http::HeaderMap::new(),
+        body: Bytes::from_static(body.as_bytes()),
+    }
+}
+
 /// Runs a test the way the engine runs users: a current-thread runtime with a `LocalSet`,
 /// bounded in time.
 pub fn run_local<F: std::future::Future<Output = ()>>(test: F) {
@@ -185,6 +207,11 @@ async fn route(
         "/r307" => redirect(307, "echo"),
         "/r308" => redirect(308, "/echo"),
         "/loop" => redirect(302, "/loop"),
+        "/noloc" => text(StatusCode::FOUND, "nowhere"),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(query_number(&req, 1000) as u64)).await;
+            text(StatusCode::OK, "slow")
+        }
         "/big" => {
             let total = query_number(&req, 20 * 1024 * 1024);
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
