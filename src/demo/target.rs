@@ -150,7 +150,10 @@ async fn stock(
         );
     };
     if !(1..=STORES).contains(&n) {
-        return detail(StatusCode::NOT_FOUND, format!("store not found (ids are 1 to {STORES})"));
+        return detail(
+            StatusCode::NOT_FOUND,
+            format!("store not found (ids are 1 to {STORES})"),
+        );
     }
     Json(json!({ "store": n, "items": stock_of(n) })).into_response()
 }

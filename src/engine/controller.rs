@@ -227,7 +227,6 @@ impl Controller {
             for rx in acks {
                 let _ = rx.await;
             }
-            self.status.set_rate(None);
             self.status.set_state(RunState::Stopped);
         }
         let (tx, rx) = oneshot::channel();

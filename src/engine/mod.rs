@@ -15,6 +15,7 @@ mod aggregate;
 mod controller;
 pub mod mix;
 pub mod outcome;
+mod precise;
 mod run;
 pub mod step;
 mod user;

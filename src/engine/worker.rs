@@ -154,6 +154,7 @@ impl WorkerLocal {
     /// none is idle. Intended start times never drift: the n-th ticket is due at
     /// `start + n / rate`, whatever the timer's lateness.
     async fn dispatch(self: Rc<Self>) {
+        let mut timer = super::precise::PreciseTimer::new();
         let mut next = Instant::now();
         let mut rate = self.open_rate.get();
         loop {
@@ -167,7 +168,7 @@ impl WorkerLocal {
                 continue;
             }
             let period = Duration::from_secs_f64(1.0 / rate);
-            tokio::time::sleep_until(next).await;
+            timer.sleep_until(next).await;
             let now = Instant::now();
             while next <= now {
                 self.issue(next);

@@ -25,7 +25,7 @@ pub struct Limits {
     pub max_exception_groups: usize,
     /// Aggregated history points kept (one per tick).
     pub history_points: usize,
-    /// Per-entry history points kept.
+    /// Per-entry history points kept (10 minutes: 1000 names stay under ~20 MB).
     pub entry_history_points: usize,
 }
 
@@ -36,7 +36,7 @@ impl Default for Limits {
             max_failure_groups: 1000,
             max_exception_groups: 1000,
             history_points: 24 * 3600,
-            entry_history_points: 3600,
+            entry_history_points: 600,
         }
     }
 }

@@ -1,0 +1,101 @@
+//! Precise sleeps for open-model arrival tickets.
+//!
+//! tokio's timer wheel has a 1 ms resolution: a ticket due at t fires anywhere in (t, t+1ms],
+//! and since open-model latency is measured from the intended start, that lateness would be
+//! reported as the target's latency. On Linux a timerfd registered in the worker's own reactor
+//! wakes within microseconds; elsewhere tokio's timer is used.
+
+use tokio::time::Instant;
+
+/// A reusable timer with sub-millisecond wake-ups where the platform allows.
+pub struct PreciseTimer {
+    #[cfg(target_os = "linux")]
+    fd: Option<tokio::io::unix::AsyncFd<timerfd::TimerFd>>,
+}
+
+impl PreciseTimer {
+    /// Create the timer (must be called inside a tokio runtime).
+    pub fn new() -> PreciseTimer {
+        #[cfg(target_os = "linux")]
+        {
+            // `AsyncFd::new` is deprecated because a registered descriptor could be closed
+            // behind the reactor's back; here the TimerFd owns its descriptor and the AsyncFd
+            // owns the TimerFd, so it stays open exactly as long as it is registered.
+            #[allow(deprecated)]
+            let fd = timerfd::TimerFd::new_custom(timerfd::ClockId::Monotonic, true, true)
+                .ok()
+                .and_then(|t| tokio::io::unix::AsyncFd::new(t).ok());
+            PreciseTimer { fd }
+        }
+        #[cfg(not(target_os = "linux"))]
+        PreciseTimer {}
+    }
+
+    /// Whether wake-ups are precise (timerfd) rather than tokio's 1 ms timer.
+    #[cfg(test)]
+    fn is_precise(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            self.fd.is_some()
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
+    }
+
+    /// Sleep until `deadline`.
+    pub async fn sleep_until(&mut self, deadline: Instant) {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = self.fd.as_mut() {
+            let now = Instant::now();
+            if deadline <= now {
+                return;
+            }
+            // A zero duration would disarm the timer: at least 1 µs.
+            let wait = (deadline - now).max(std::time::Duration::from_micros(1));
+            fd.get_mut().set_state(
+                timerfd::TimerState::Oneshot(wait),
+                timerfd::SetTimeFlags::Default,
+            );
+            loop {
+                let Ok(mut guard) = fd.readable().await else {
+                    break;
+                };
+                if guard.get_inner().read() > 0 {
+                    return;
+                }
+                guard.clear_ready();
+            }
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+impl Default for PreciseTimer {
+    fn default() -> Self {
+        PreciseTimer::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn wakes_after_the_deadline_and_soon_after_it() {
+        let mut t = PreciseTimer::new();
+        let mut worst = Duration::ZERO;
+        for _ in 0..20 {
+            let deadline = Instant::now() + Duration::from_micros(1500);
+            t.sleep_until(deadline).await;
+            let now = Instant::now();
+            assert!(now >= deadline);
+            worst = worst.max(now - deadline);
+        }
+        if t.is_precise() {
+            // tokio's timer would often be ~0.5-1 ms late; a timerfd is not (generous bound
+            // for a loaded machine).
+            assert!(worst < Duration::from_millis(5), "{worst:?}");
+        }
+    }
+}
