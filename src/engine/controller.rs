@@ -227,7 +227,8 @@ impl Controller {
             for rx in acks {
                 let _ = rx.await;
             }
-            self.status.set_rate(None);
+            // The target rate stays until the next start: the final snapshot keeps its
+            // open-model figures.
             self.status.set_state(RunState::Stopped);
         }
         let (tx, rx) = oneshot::channel();
