@@ -96,6 +96,19 @@ impl Controller {
             }
             Command::Stop(ack) => self.stop(Some(ack)).await,
             Command::Reset => {
+                // Workers drop what they recorded but did not flush yet, and their earlier
+                // flushes reach the aggregator before the reset does: nothing completed
+                // before the reset is counted after it.
+                let mut acks = Vec::new();
+                for w in &self.workers {
+                    let (tx, rx) = oneshot::channel();
+                    if w.send(WorkerCmd::Reset { ack: tx }).is_ok() {
+                        acks.push(rx);
+                    }
+                }
+                for rx in acks {
+                    let _ = rx.await;
+                }
                 let _ = self.agg.send(AggMsg::Reset);
             }
         }
@@ -214,7 +227,8 @@ impl Controller {
     /// Stop the run: users stop, in-flight requests finish up to the stop timeout, workers
     /// flush, and the final snapshot is published before anyone is told it is over.
     async fn stop(&mut self, ack: Option<oneshot::Sender<Arc<Snapshot>>>) {
-        if self.run.take().is_some() {
+        let stopped = self.run.take().is_some();
+        if stopped {
             self.status.set_state(RunState::Stopping);
             let deadline = Instant::now() + self.stop_timeout;
             let mut acks = Vec::new();
@@ -227,11 +241,18 @@ impl Controller {
             for rx in acks {
                 let _ = rx.await;
             }
-            self.status.set_state(RunState::Stopped);
+            // The target rate stays until the next start: the final snapshot keeps its
+            // open-model figures. The state is stored now (the final snapshot says
+            // "stopped") but announced only once that snapshot is published.
+            self.status.store_state(RunState::Stopped);
         }
         let (tx, rx) = oneshot::channel();
         let _ = self.agg.send(AggMsg::Publish(tx));
-        if let (Ok(snap), Some(ack)) = (rx.await, ack) {
+        let snap = rx.await;
+        if stopped {
+            self.status.set_state(RunState::Stopped);
+        }
+        if let (Ok(snap), Some(ack)) = (snap, ack) {
             let _ = ack.send(snap);
         }
     }

@@ -121,9 +121,14 @@ impl Status {
     }
 
     fn set_state(&self, s: RunState) {
+        self.store_state(s);
+        self.state_tx.send_replace(s);
+    }
+
+    /// Change the state without notifying the waiters (yet).
+    fn store_state(&self, s: RunState) {
         let i = STATES.iter().position(|x| *x == s).unwrap_or(0);
         self.state.store(i as u8, Ordering::Release);
-        self.state_tx.send_replace(s);
     }
 
     fn set_rate(&self, rate: Option<f64>) {

@@ -34,6 +34,8 @@ pub enum WorkerCmd {
     Retire { id: u64 },
     /// Open model: this worker's arrival rate and user cap.
     Open { rate: f64, cap: u32 },
+    /// Drop the statistics not flushed yet (the run's statistics are being reset), then ack.
+    Reset { ack: oneshot::Sender<()> },
     /// Stop every user (in-flight requests may finish until the deadline), flush, then ack.
     StopAll {
         deadline: Instant,
@@ -286,6 +288,10 @@ async fn worker_loop(
                             let task = tokio::task::spawn_local(local.clone().dispatch());
                             *local.dispatcher.borrow_mut() = Some(task);
                         }
+                    }
+                    WorkerCmd::Reset { ack } => {
+                        let _ = local.stats.borrow_mut().take();
+                        let _ = ack.send(());
                     }
                     WorkerCmd::StopAll { deadline, ack } => {
                         local.stop_all(deadline).await;

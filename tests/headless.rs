@@ -1,0 +1,197 @@
+//! The headless runner and the `surge` binary end to end: the CSV and JSON files are
+//! complete whether the run ends by run time or by an interrupt (same Aggregated count in
+//! both), the exit code is 0 without failures and `--exit-code-on-error` with some, the
+//! console shows the summary blocks, and usage errors exit with code 2 and a message naming
+//! the problem (for a plan: the file and line).
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::*;
+use surge::cli::RunArgs;
+
+fn args(url: &str, dir: &Path) -> RunArgs {
+    RunArgs {
+        host: Some(url.to_string()),
+        users: Some(3),
+        spawn_rate: Some(100.0),
+        csv: Some(dir.join("run")),
+        json: Some(dir.join("run.json")),
+        exit_code_on_error: 7,
+        stop_timeout: "10s".into(),
+        only_summary: true,
+        workers: Some(2),
+        ..RunArgs::default()
+    }
+}
+
+/// The Aggregated request count in `run_stats.csv` and in `run.json`.
+fn counts(dir: &Path) -> (u64, u64) {
+    for suffix in [
+        "_stats.csv",
+        "_stats_history.csv",
+        "_failures.csv",
+        "_exceptions.csv",
+    ] {
+        assert!(
+            dir.join(format!("run{suffix}")).exists(),
+            "missing run{suffix}"
+        );
+    }
+    let stats = std::fs::read_to_string(dir.join("run_stats.csv")).unwrap();
+    let row = stats
+        .lines()
+        .find(|l| l.starts_with(",Aggregated,"))
+        .unwrap_or_else(|| panic!("no Aggregated row in\n{stats}"));
+    let csv_count: u64 = row.split(',').nth(2).unwrap().parse().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    (csv_count, json["total"]["num_requests"].as_u64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_time_end_writes_complete_files_and_exit_0() {
+    within(20, async {
+        let target = Target::start();
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(&format!("{}/ok", target.url()), dir.path());
+        a.run_time = Some("2s".into());
+        let settings = a.settings(None).unwrap();
+        let mut out = Vec::new();
+        let outcome = surge::headless::run(settings, &mut out, std::future::pending())
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit_code, 0);
+        let (csv, json) = counts(dir.path());
+        assert!(csv > 100, "{csv}");
+        assert_eq!(csv, json);
+        assert_eq!(csv, outcome.snapshot.total.num_requests);
+        assert_eq!(csv, target.seen.hits("/ok"));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Response time percentiles"), "{text}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_end_writes_complete_files_and_the_error_exit_code() {
+    within(20, async {
+        let target = Target::start();
+        let dir = tempfile::tempdir().unwrap();
+        let a = args(&format!("{}/fail-every/3", target.url()), dir.path());
+        let settings = a.settings(None).unwrap();
+        let mut out = Vec::new();
+        let interrupt = tokio::time::sleep(Duration::from_secs(1));
+        let outcome = surge::headless::run(settings, &mut out, interrupt)
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit_code, 7);
+        let (csv, json) = counts(dir.path());
+        assert!(csv > 50, "{csv}");
+        assert_eq!(csv, json);
+        assert_eq!(csv, target.seen.hits("/fail-every/3"));
+        let failures = std::fs::read_to_string(dir.path().join("run_failures.csv")).unwrap();
+        assert!(
+            failures.contains("500 Internal Server Error: every 3th request fails"),
+            "{failures}"
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Response time percentiles"), "{text}");
+        assert!(text.contains("Error report"), "{text}");
+    })
+    .await;
+}
+
+fn surge(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_surge"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run surge")
+}
+
+fn usage_error(args: &[&str], needles: &[&str]) {
+    let out = surge(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    for n in needles {
+        assert!(
+            stderr.contains(n),
+            "{args:?}: stderr lacks {n:?}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_naming_the_problem() {
+    let h = "http://127.0.0.1:9/";
+    usage_error(
+        &["--headless", "-H", h, "-t", "abc"],
+        &["-t/--run-time", "abc"],
+    );
+    usage_error(&["--headless", "-H", h, "--rate", "0"], &["--rate"]);
+    usage_error(&["--headless"], &["-H/--host"]);
+    usage_error(&["--headless", "-H", "ftp://x"], &["ftp://x", "http://"]);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("bad.toml");
+    std::fs::write(
+        &plan,
+        "host = \"http://127.0.0.1:9\"\n\n[[scenarios]]\nnmae = \"x\"\n",
+    )
+    .unwrap();
+    usage_error(
+        &["--headless", "-f", plan.to_str().unwrap()],
+        &["bad.toml", ":4", "nmae"],
+    );
+}
+
+#[test]
+fn the_binary_runs_headless_and_writes_the_csv_files() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("x");
+    let url = format!("{}/ok", target.url());
+    let out = surge(&[
+        "--headless",
+        "-H",
+        &url,
+        "-u",
+        "5",
+        "-r",
+        "100",
+        "-t",
+        "2s",
+        "--csv",
+        prefix.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for suffix in [
+        "_stats.csv",
+        "_stats_history.csv",
+        "_failures.csv",
+        "_exceptions.csv",
+    ] {
+        assert!(
+            dir.path().join(format!("x{suffix}")).exists(),
+            "missing x{suffix}"
+        );
+    }
+    let stats = std::fs::read_to_string(dir.path().join("x_stats.csv")).unwrap();
+    let row = stats
+        .lines()
+        .find(|l| l.starts_with(",Aggregated,"))
+        .unwrap();
+    let n: u64 = row.split(',').nth(2).unwrap().parse().unwrap();
+    assert_eq!(n, target.seen.hits("/ok"));
+    assert!(n > 100);
+    assert!(stdout.contains("Response time percentiles"), "{stdout}");
+}
