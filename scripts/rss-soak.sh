@@ -10,6 +10,7 @@ USERS=${USERS:-20}
 PORT=${PORT:-18093}
 SURGE=${SURGE:-./target/release/surge}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 [ -x "$SURGE" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 python3 scripts/unique-target.py "$PORT" & TARGET=$!
 trap 'kill $TARGET 2>/dev/null || true' EXIT

@@ -25,10 +25,51 @@ struct Second {
 /// Per-second counts and latencies of the last [`WINDOW_SECS`] seconds.
 #[derive(Debug, Clone, Default)]
 pub struct Window {
-    /// The second being filled, and what it holds so far.
-    cur_sec: u64,
-    cur: StatsEntry,
+    /// The second being filled, and what it holds so far (sparse: a dense histogram per
+    /// entry would double the memory of every entry).
+    cur: Second,
     done: VecDeque<Second>,
+}
+
+impl Second {
+    fn add(&mut self, delta: &StatsEntry) {
+        if delta.num_requests == 0 {
+            return;
+        }
+        if self.count == 0 || delta.min_us < self.min_us {
+            self.min_us = delta.min_us;
+        }
+        self.max_us = self.max_us.max(delta.max_us);
+        self.count += delta.num_requests;
+        self.fails += delta.num_failures;
+        self.buckets = merge_sorted(&self.buckets, &delta.hist.sparse());
+    }
+}
+
+/// Merge two ascending (value, count) lists, adding counts of equal values.
+fn merge_sorted(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Current figures of a window.
@@ -44,24 +85,17 @@ impl Window {
     /// Add a delta that arrived during second `sec` (Unix seconds).
     pub fn add(&mut self, sec: u64, delta: &StatsEntry) {
         self.roll(sec);
-        self.cur += delta;
+        self.cur.add(delta);
     }
 
     /// Close the second being filled if `sec` is past it, and forget seconds out of range.
     pub fn roll(&mut self, sec: u64) {
-        if sec > self.cur_sec {
-            if !self.cur.is_empty() {
-                let cur = std::mem::take(&mut self.cur);
-                self.done.push_back(Second {
-                    sec: self.cur_sec,
-                    count: cur.num_requests,
-                    fails: cur.num_failures,
-                    min_us: cur.min_us,
-                    max_us: cur.max_us,
-                    buckets: cur.hist.sparse(),
-                });
+        if sec > self.cur.sec {
+            let done = std::mem::take(&mut self.cur);
+            if done.count > 0 {
+                self.done.push_back(done);
             }
-            self.cur_sec = sec;
+            self.cur.sec = sec;
         }
         while self.done.front().is_some_and(|s| s.sec + WINDOW_SECS < sec) {
             self.done.pop_front();
@@ -157,6 +191,22 @@ mod tests {
         // stats started at 100.7: 1.3 s covered by complete seconds 100 and 101
         let c = w.current(102.1, 100.7, &[0.5]);
         assert!((c.rps - 130.0 / 1.3).abs() < 1e-9, "{}", c.rps);
+    }
+
+    #[test]
+    fn merging_sorted_bucket_lists_adds_equal_values() {
+        let merged = merge_sorted(&[(1, 2), (5, 1), (9, 4)], &[(1, 1), (6, 3)]);
+        assert_eq!(merged, vec![(1, 3), (5, 1), (6, 3), (9, 4)]);
+    }
+
+    #[test]
+    fn several_deltas_in_one_second_are_all_counted() {
+        let mut w = Window::default();
+        w.add(100, &delta(10, 1_000, 1));
+        w.add(100, &delta(10, 3_000, 1));
+        let c = w.current(101.0, 100.0, &[0.5, 1.0]);
+        assert_eq!((c.rps, c.fail_per_sec), (20.0, 2.0));
+        assert_eq!(c.percentiles, vec![Some(1.0), Some(3.0)]);
     }
 
     #[test]
