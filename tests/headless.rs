@@ -195,3 +195,38 @@ fn the_binary_runs_headless_and_writes_the_csv_files() {
     assert!(n > 100);
     assert!(stdout.contains("Response time percentiles"), "{stdout}");
 }
+
+#[test]
+fn every_option_can_come_from_surge_environment_variables() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("env");
+    let out = Command::new(env!("CARGO_BIN_EXE_surge"))
+        .env_clear()
+        .env("SURGE_HEADLESS", "true")
+        .env("SURGE_HOST", format!("{}/status/503", target.url()))
+        .env("SURGE_USERS", "3")
+        .env("SURGE_SPAWN_RATE", "100")
+        .env("SURGE_RUN_TIME", "1s")
+        .env("SURGE_CSV", prefix.to_str().unwrap())
+        .env("SURGE_ONLY_SUMMARY", "true")
+        .env("SURGE_EXIT_CODE_ON_ERROR", "9")
+        .output()
+        .expect("run surge");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Failing requests (503) → the exit code from SURGE_EXIT_CODE_ON_ERROR.
+    assert_eq!(out.status.code(), Some(9), "{stdout}");
+    // Only the summary: no periodic table, one "Aggregated" per block.
+    assert!(stdout.contains("Response time percentiles"), "{stdout}");
+    assert!(stdout.matches("Aggregated").count() <= 2, "{stdout}");
+    let failures = std::fs::read_to_string(dir.path().join("env_failures.csv")).unwrap();
+    assert!(
+        failures.contains("GET,/status/503,503 Service Unavailable"),
+        "{failures}"
+    );
+    assert_eq!(
+        target.seen.status_count(503),
+        target.seen.hits("/status/503")
+    );
+    assert!(target.seen.hits("/status/503") > 0);
+}
