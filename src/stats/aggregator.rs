@@ -46,7 +46,8 @@ pub const OVERFLOW_NAME: &str = "(other names)";
 /// Message of the group that collects failures beyond [`Limits::max_failure_groups`].
 pub const OVERFLOW_FAILURE: &str = "(other failures: too many distinct messages)";
 
-/// One per-second point of one entry's history (compact: charts only need these).
+/// One per-second point of one entry's history (compact: charts only need these). Seconds
+/// in which the entry was idle are not stored: a missing second means zero.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct EntryPoint {
     pub time: u64,
@@ -205,7 +206,13 @@ impl Aggregator {
         let cap = self.limits.entry_history_points;
         for ((name, method), agg) in self.entries.iter_mut() {
             let snap = entry_snapshot(method, name, agg, now, start, elapsed);
-            push_capped(&mut agg.history, entry_point(now, &snap), cap);
+            // Idle entries record nothing (a missing second reads as zero), so thousands of
+            // names hit once do not fill memory with zero points; the first zero is kept to
+            // mark where traffic stopped.
+            let was_busy = agg.history.back().is_some_and(|p| p.rps > 0.0);
+            if snap.current_rps > 0.0 || was_busy {
+                push_capped(&mut agg.history, entry_point(now, &snap), cap);
+            }
             entries.push(snap);
         }
         let total = entry_snapshot("", "Aggregated", &mut self.total, now, start, elapsed);
@@ -422,6 +429,23 @@ mod tests {
         assert_eq!(s.failures.len(), 6);
         assert_eq!(s.failures.iter().map(|f| f.occurrences).sum::<u64>(), 50);
         assert_eq!(s.warnings.len(), 2);
+    }
+
+    #[test]
+    fn idle_entries_record_no_history_points() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(100.0);
+        let mut w = WorkerStats::default();
+        w.record("GET", "/once", 10, 0, None, 100.5);
+        agg.merge(w, 100.5);
+        for t in 101..=130 {
+            agg.snapshot(t as f64, &info());
+        }
+        let h = agg.entry_history("GET", "/once").unwrap();
+        // busy while second 100 is in the 10 s window (101..=110), then one zero point.
+        assert_eq!(h.len(), 11, "{h:?}");
+        assert_eq!(h.back().unwrap().rps, 0.0);
+        assert_eq!(agg.history().len(), 30);
     }
 
     #[test]
