@@ -304,7 +304,8 @@
     }
 
     color(s) {
-      return this.series[s].color || this.theme.colors[s % this.theme.colors.length];
+      const slot = this.series[s].slot != null ? this.series[s].slot : s;
+      return this.series[s].color || this.theme.colors[slot % this.theme.colors.length];
     }
 
     drawLegend(ctx, a) {
@@ -356,7 +357,9 @@
         ctx.moveTo(x, a.top);
         ctx.lineTo(x, a.bottom + 4);
         ctx.stroke();
-        ctx.fillText(clock(t), x, a.bottom + 13);
+        // Skip a label that would be cut at the canvas edge (the grid line stays).
+        const half = ctx.measureText("00:00:00").width / 2;
+        if (x - half >= 0 && x + half <= this.cssW) ctx.fillText(clock(t), x, a.bottom + 13);
       }
       ctx.strokeStyle = th.muted;
       ctx.beginPath();
@@ -556,7 +559,8 @@
         unit: "ms",
         series: [
           { label: "50th percentile", get: (p) => p.current_p50_ms },
-          { label: "95th percentile", get: (p) => p.current_p95_ms },
+          // Amber, not red: red means failures on this dashboard.
+          { label: "95th percentile", get: (p) => p.current_p95_ms, slot: 3 },
         ],
       }),
       new LineChart(container, {
