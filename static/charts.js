@@ -22,6 +22,9 @@
   const GAP_SECONDS = 5;
   // Keep memory bounded on a page left open for days: drop the oldest tenth past this.
   const MAX_POINTS = 200000;
+  const LINE_WIDTH = 1.5;
+  // Segments per stroked sub-path (see drawLines).
+  const CHUNK = 16;
 
   const pad2 = (n) => String(n).padStart(2, "0");
 
@@ -388,80 +391,105 @@
     }
 
     drawSeries(ctx, s, a, t0, t1, yOf) {
+      const width = a.right - a.left;
+      ctx.strokeStyle = ctx.fillStyle = this.color(s);
+      if (this.len > width) this.drawColumns(ctx, s, a, t0, t1, yOf);
+      else this.drawLines(ctx, s, a, t0, t1, yOf);
+    }
+
+    /**
+     * More points than pixel columns: min/max decimation drawn as one filled rect per pixel
+     * column, spanning the column's min..max joined to the previous column's last value.
+     * Why rects: software canvases (no GPU) stroke long wide polylines very slowly (~190 ms
+     * for 3 600 points at 1.5 px), while 1 300 fillRects take under 1 ms. Spikes stay visible.
+     */
+    drawColumns(ctx, s, a, t0, t1, yOf) {
       const col = this.values[s];
       const times = this.times;
-      const n = this.len;
-      const width = a.right - a.left;
-      const scale = width / (t1 - t0);
-      ctx.strokeStyle = this.color(s);
-      ctx.lineWidth = 1.5;
+      const scale = (a.right - a.left) / (t1 - t0);
+      const lw = LINE_WIDTH;
+      let cx = -1;
+      let lo = 0;
+      let hi = 0;
+      let last = NaN; // last value of the previous column, to join columns
+      let prevT = -Infinity;
+      const flush = () => {
+        if (cx < 0) return;
+        const yTop = yOf(hi);
+        const yBot = yOf(lo);
+        ctx.fillRect(a.left + cx - lw / 2, yTop - lw / 2, lw, Math.max(lw, yBot - yTop + lw));
+      };
+      for (let i = 0; i < this.len; i++) {
+        const v = col[i];
+        const t = times[i];
+        if (Number.isNaN(v) || t - prevT > GAP_SECONDS) {
+          // A hole: finish the column and do not join across the hole.
+          flush();
+          cx = -1;
+          last = NaN;
+        }
+        prevT = t;
+        if (Number.isNaN(v)) continue;
+        const x = Math.floor((t - t0) * scale);
+        if (x !== cx) {
+          flush();
+          const joined = !Number.isNaN(last) && cx >= 0;
+          cx = x;
+          lo = hi = v;
+          if (joined) {
+            if (last < lo) lo = last;
+            if (last > hi) hi = last;
+          }
+        } else {
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        last = v;
+      }
+      flush();
+    }
+
+    /**
+     * Fewer points than pixels: a polyline, stroked in short sub-paths because the cost of
+     * stroking one path grows faster than linearly with its length on software canvases.
+     */
+    drawLines(ctx, s, a, t0, t1, yOf) {
+      const col = this.values[s];
+      const times = this.times;
+      const scale = (a.right - a.left) / (t1 - t0);
+      ctx.lineWidth = LINE_WIDTH;
       ctx.lineJoin = "round";
       ctx.beginPath();
-      if (n > width) {
-        // Min/max decimation: one vertical segment per pixel column.
-        let colX = -1;
-        let lo = Infinity;
-        let hi = -Infinity;
-        let first = NaN;
-        let last = NaN;
-        let open = false;
-        let prevT = -Infinity;
-        const flush = () => {
-          if (colX < 0 || lo === Infinity) return;
-          const x = a.left + colX + 0.5;
-          if (open) ctx.lineTo(x, yOf(first)); else ctx.moveTo(x, yOf(first));
-          ctx.lineTo(x, yOf(hi));
-          ctx.lineTo(x, yOf(lo));
-          ctx.lineTo(x, yOf(last));
-          open = true;
-        };
-        for (let i = 0; i < n; i++) {
-          const v = col[i];
-          const t = times[i];
-          const cx = Math.floor((t - t0) * scale);
-          if (t - prevT > GAP_SECONDS || Number.isNaN(v)) {
-            flush();
-            colX = -1;
-            lo = Infinity;
-            hi = -Infinity;
-            open = false;
+      let open = false;
+      let segs = 0;
+      let prevT = -Infinity;
+      for (let i = 0; i < this.len; i++) {
+        const v = col[i];
+        if (Number.isNaN(v)) {
+          open = false;
+          continue;
+        }
+        const x = a.left + (times[i] - t0) * scale;
+        const y = yOf(v);
+        if (open && times[i] - prevT <= GAP_SECONDS) {
+          ctx.lineTo(x, y);
+          if (++segs >= CHUNK) {
+            ctx.stroke();
+            ctx.beginPath();
+            ctx.moveTo(x, y);
+            segs = 0;
           }
-          prevT = t;
-          if (Number.isNaN(v)) continue;
-          if (cx !== colX) {
-            flush();
-            colX = cx;
-            lo = hi = first = last = v;
-          } else {
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
-            last = v;
+        } else {
+          // An isolated point (first after a hole) is drawn as a dot so it is visible.
+          ctx.moveTo(x, y);
+          if (i + 1 >= this.len || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > GAP_SECONDS) {
+            ctx.fillRect(x - LINE_WIDTH, y - LINE_WIDTH, LINE_WIDTH * 2, LINE_WIDTH * 2);
           }
         }
-        flush();
-      } else {
-        let open = false;
-        let prevT = -Infinity;
-        for (let i = 0; i < n; i++) {
-          const v = col[i];
-          if (Number.isNaN(v)) {
-            open = false;
-            continue;
-          }
-          const x = a.left + (times[i] - t0) * scale;
-          const y = yOf(v);
-          if (open && times[i] - prevT <= GAP_SECONDS) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-          open = true;
-          prevT = times[i];
-        }
+        open = true;
+        prevT = times[i];
       }
       ctx.stroke();
-      if (n === 1 && !Number.isNaN(col[0])) {
-        ctx.fillStyle = this.color(s);
-        ctx.beginPath();
-        ctx.arc(a.left, yOf(col[0]), 2.5, 0, Math.PI * 2);
-        ctx.fill();
-      }
     }
 
     onHover(e) {
