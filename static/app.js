@@ -6,7 +6,7 @@
 // statistics table costs a few string comparisons per second, not a DOM rebuild.
 "use strict";
 
-(function () {
+(function (global) {
   const $ = (sel, root = document) => root.querySelector(sel);
   const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
@@ -71,6 +71,12 @@
       this.sort = opts.sort || null; // {col, dir}
       this.onSort = opts.onSort || null;
       this.sortable = opts.sortable !== false;
+      // Rows scrolled out of view keep their data but skip formatting and DOM writes until
+      // they come back into view: with 1 000+ names only the ~30 visible rows cost anything.
+      this.observer = global.IntersectionObserver
+        ? new IntersectionObserver((list) => this.onVisibility(list), { rootMargin: "200px 0px" })
+        : null;
+      this.byTr = new WeakMap();
       this.setColumns(columns);
     }
 
@@ -96,7 +102,10 @@
       });
       // Column set changed: rebuild rows once (rare: percentile menu only).
       const data = Array.from(this.rows.values(), (r) => r.data);
-      for (const r of this.rows.values()) r.tr.remove();
+      for (const r of this.rows.values()) {
+        r.tr.remove();
+        if (this.observer) this.observer.unobserve(r.tr);
+      }
       this.rows.clear();
       this.order = [];
       this.update(data);
@@ -134,11 +143,30 @@
         tr.append(td);
         return td;
       });
-      return { tr, cells, texts: new Array(this.columns.length).fill(null), data };
+      const row = { tr, cells, texts: new Array(this.columns.length).fill(null), data, visible: true };
+      if (this.observer) {
+        this.byTr.set(tr, row);
+        this.observer.observe(tr);
+      }
+      return row;
+    }
+
+    onVisibility(list) {
+      for (const e of list) {
+        const row = this.byTr.get(e.target);
+        if (!row) continue;
+        row.visible = e.isIntersecting;
+        if (row.visible && row.stale) this.fill(row, row.data);
+      }
     }
 
     fill(row, data) {
       row.data = data;
+      if (!row.visible && row.texts[0] !== null) {
+        row.stale = true;
+        return;
+      }
+      row.stale = false;
       for (let i = 0; i < this.columns.length; i++) {
         const text = this.columns[i].text(data);
         if (row.texts[i] !== text) {
@@ -166,6 +194,7 @@
       for (const [key, row] of this.rows) {
         if (!seen.has(key)) {
           row.tr.remove();
+          if (this.observer) this.observer.unobserve(row.tr);
           this.rows.delete(key);
         }
       }
@@ -254,6 +283,7 @@
   function buildTotalRow() {
     const tfoot = $("#stats-table").tFoot;
     tfoot.textContent = "";
+    if (totalRow && statsTable.observer) statsTable.observer.unobserve(totalRow.tr);
     totalRow = statsTable.makeRow(null);
     totalRow.tr.className = "total";
     tfoot.append(totalRow.tr);
@@ -806,4 +836,4 @@
   selectTab(tabs.some((t) => t.dataset.tab === initial) ? initial : "stats");
   updatePanels();
   connect();
-})();
+})(window);
