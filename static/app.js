@@ -1,0 +1,1 @@
+// Placeholder: the dashboard page script (replaced by the page worktree).

@@ -1,0 +1,1 @@
+// Placeholder: chart drawing (replaced by the page worktree).

@@ -1,0 +1,1 @@
+// Placeholder: report rendering (replaced by the page worktree).
