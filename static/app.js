@@ -688,8 +688,17 @@
     const per = data.per_scenario || data.per_class || {};
     for (const [name, v] of Object.entries(per)) groups.push({ title: name, ratio: v.ratio, tasks: v.tasks || {} });
     if (data.total) {
-      const tasks = data.total.tasks || data.total;
-      groups.push({ title: "Total", ratio: null, tasks });
+      // Surge's total is {scenario: {ratio, tasks: {task: overall share}}}: flatten it to
+      // "scenario · task"; a flat {task: share} map (Locust) is used as is.
+      const tasks = {};
+      for (const [k, v] of Object.entries(data.total.tasks || data.total)) {
+        if (v && typeof v === "object" && v.tasks) {
+          for (const [t, r] of Object.entries(v.tasks)) tasks[`${k} · ${t}`] = r;
+        } else {
+          tasks[k] = v;
+        }
+      }
+      if (Object.keys(tasks).length) groups.push({ title: "Total", ratio: null, tasks });
     }
     if (!groups.length) {
       box.textContent = "No scenarios loaded.";
