@@ -8,6 +8,8 @@ use crate::cli::{Cli, Command, DemoArgs, RunArgs, Settings};
 use crate::demo::{self, DemoConfig};
 use crate::headless::{self, EXIT_USAGE};
 use crate::plan;
+use crate::web::server::{self, ServeOptions};
+use crate::web::Defaults;
 
 /// Run the parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
@@ -23,17 +25,40 @@ fn usage_error(message: impl std::fmt::Display) -> i32 {
 }
 
 async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
+    if args.headless {
+        return match args.settings(default_plan) {
+            Ok(s) => headless_run(s).await,
+            Err(e) => usage_error(e),
+        };
+    }
+    // The dashboard starts even with nothing to test: the host is typed in the form.
+    let no_target = args.plan.is_none() && args.host.is_none() && default_plan.is_none();
+    let default_plan = if no_target {
+        match plan::from_url("http://127.0.0.1/") {
+            Ok(p) => Some(p),
+            Err(e) => return usage_error(e),
+        }
+    } else {
+        default_plan
+    };
     let settings = match args.settings(default_plan) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
-    if !args.headless {
-        return usage_error(
-            "the web dashboard is not available in this version yet; \
-             run with --headless to print the statistics in the console",
-        );
+    let mut defaults = Defaults::from_settings(&settings);
+    if no_target {
+        defaults.plan = None;
+        defaults.host = None;
     }
-    headless_run(settings).await
+    let opts = ServeOptions {
+        web_host: args.web_host.clone(),
+        web_port: args.web_port,
+        autostart: args.autostart,
+    };
+    match server::run(settings, defaults, opts, interrupt()).await {
+        Ok(code) => code,
+        Err(e) => usage_error(e),
+    }
 }
 
 async fn headless_run(settings: Settings) -> i32 {
@@ -111,7 +136,11 @@ async fn run_demo(args: DemoArgs) -> i32 {
         interrupt().await;
         0
     } else {
-        println!("Demo target listening on {url}; running the demo plan against it.");
+        if args.run.headless {
+            println!("Demo target listening on {url}; running the demo plan against it.");
+        } else {
+            println!("Demo target listening on {url}; the dashboard has the demo plan loaded.");
+        }
         let plan = match plan::parse(demo::DEMO_PLAN, Path::new("plans/demo.toml")) {
             Ok(p) => p,
             Err(e) => return usage_error(format!("built-in demo plan: {e}")),

@@ -109,6 +109,25 @@ pub struct RunArgs {
     /// Worker threads generating load (default: one per core).
     #[arg(long, value_name = "N", env = "SURGE_WORKERS")]
     pub workers: Option<usize>,
+    /// Address the dashboard listens on (0.0.0.0 exposes it to the network).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1",
+        env = "SURGE_WEB_HOST"
+    )]
+    pub web_host: String,
+    /// Port of the dashboard (0 = any free port).
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 8089,
+        env = "SURGE_WEB_PORT"
+    )]
+    pub web_port: u16,
+    /// With the dashboard: start the test at once (with the plan's or the flags' figures).
+    #[arg(long, env = "SURGE_AUTOSTART")]
+    pub autostart: bool,
 }
 
 /// Why the command line cannot be used (exit code 2).

@@ -14,6 +14,7 @@
 //! - [`app`]: the top-level commands (`surge`, `surge demo`), returning exit codes.
 //! - [`cli`]: command-line arguments turned into validated run settings.
 //! - [`headless`]: a whole run without the dashboard: engine, console, files, exit code.
+//! - [`web`]: the live dashboard: axum routes, SSE hub, Locust's HTTP API, askama pages.
 //! - [`duration`]: parsing of `20`, `20s`, `3m`, `1h20m` style durations.
 
 pub mod app;
@@ -26,3 +27,4 @@ pub mod headless;
 pub mod plan;
 pub mod report;
 pub mod stats;
+pub mod web;

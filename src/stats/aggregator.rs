@@ -217,6 +217,8 @@ impl Aggregator {
         }
         let total = entry_snapshot("", "Aggregated", &mut self.total, now, start, elapsed);
         let point = HistoryPoint {
+            seq: self.seq,
+            run: info.run,
             time: now.floor() as u64,
             user_count: info.user_count,
             current_rps: total.current_rps,

@@ -134,6 +134,10 @@ pub struct OpenModelSnapshot {
 /// One point of the per-second history (charts, history CSV).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HistoryPoint {
+    /// Sequence number of the snapshot this point was taken from (SSE ids, resume).
+    pub seq: u64,
+    /// Run number at that time: a change marks a new test ("Run #N" on the charts).
+    pub run: u32,
     /// Unix time in whole seconds.
     pub time: u64,
     pub user_count: u32,
@@ -141,6 +145,22 @@ pub struct HistoryPoint {
     pub current_fail_per_sec: f64,
     pub current_p50_ms: Option<f64>,
     pub current_p95_ms: Option<f64>,
+}
+
+impl HistoryPoint {
+    /// The history point of a snapshot: its Aggregated current figures.
+    pub fn of(snap: &Snapshot) -> HistoryPoint {
+        HistoryPoint {
+            seq: snap.seq,
+            run: snap.run,
+            time: snap.time.max(0.0).floor() as u64,
+            user_count: snap.user_count,
+            current_rps: snap.total.current_rps,
+            current_fail_per_sec: snap.total.current_fail_per_sec,
+            current_p50_ms: snap.total.current_percentile(0.5),
+            current_p95_ms: snap.total.current_percentile(0.95),
+        }
+    }
 }
 
 /// Everything measured, at one instant.

@@ -1,0 +1,74 @@
+//! JS and CSS compiled into the binary and served under `/static/{version}/{file}`, where
+//! `version` is a hash of all the assets: the URL changes whenever a file does, so browsers
+//! may cache them forever (`immutable`) and never see a stale script after an upgrade.
+
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// The embedded files: name, content type, bytes.
+pub const FILES: [(&str, &str, &[u8]); 4] = [
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
+    (
+        "charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/charts.js"),
+    ),
+    (
+        "report.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/report.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/style.css"),
+    ),
+];
+
+/// The stylesheet, inlined in the HTML report.
+pub const STYLE_CSS: &str = include_str!("../../static/style.css");
+/// The chart code, inlined in the HTML report.
+pub const CHARTS_JS: &str = include_str!("../../static/charts.js");
+/// The report's own script, inlined in the HTML report.
+pub const REPORT_JS: &str = include_str!("../../static/report.js");
+
+/// First 10 hex digits of a hash of every asset (computed once).
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        // SipHash with fixed keys: the same bytes give the same version on every start.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (name, _, bytes) in FILES {
+            name.hash(&mut h);
+            bytes.hash(&mut h);
+        }
+        format!("{:016x}", h.finish())[..10].to_string()
+    })
+}
+
+/// `GET /static/{version}/{file}`.
+pub async fn serve(Path((v, file)): Path<(String, String)>) -> Response {
+    if v != version() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,263 @@
+//! The SSE hub: the one task that reads the engine's snapshots and prepares everything the
+//! browsers receive, so the cost of the dashboard does not grow with the number of browsers.
+//!
+//! Per tick it serialises the snapshot once into a shared `Arc<str>` frame, appends the
+//! history point (bounded, with its `seq`) and the history CSV rows (bounded by bytes), writes
+//! log lines for state changes and new warnings, and fans the frame out over a
+//! `tokio::sync::broadcast` channel. Streams (see `sse`) read frames; a stream that lags is
+//! skipped forward and never holds anything back.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::logs::LogBuffer;
+use crate::engine::Engine;
+use crate::report::HistoryCsv;
+use crate::stats::{HistoryPoint, RunState, Snapshot};
+
+/// History points kept: 24 h at one per second.
+pub const MAX_POINTS: usize = 24 * 3600;
+/// Bytes of history CSV rows kept (the oldest rows go first).
+pub const MAX_CSV_BYTES: usize = 16 << 20;
+/// Frames buffered per stream before a slow browser is skipped forward.
+const CHANNEL: usize = 64;
+
+/// One tick as sent to every stream: `{"snapshot": ..., "point": ...}`, serialised once.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub seq: u64,
+    pub json: Arc<str>,
+}
+
+/// A history point and the number of the last log line written before it (for resume).
+struct Kept {
+    point: HistoryPoint,
+    log_mark: u64,
+}
+
+struct Inner {
+    snapshot: Arc<Snapshot>,
+    snapshot_json: Arc<str>,
+    history: VecDeque<Kept>,
+    csv_rows: VecDeque<Vec<u8>>,
+    csv_bytes: usize,
+    last_state: RunState,
+    warnings_seen: usize,
+}
+
+/// The `state` event for one stream, and where that stream then continues.
+pub struct StateEvent {
+    pub seq: u64,
+    pub log_mark: u64,
+    pub json: String,
+}
+
+/// Shared by every handler through `AppState`.
+pub struct Hub {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Frame>,
+    logs: Arc<LogBuffer>,
+}
+
+impl Hub {
+    /// Create the hub and spawn its task on the current runtime.
+    pub fn start(engine: &Engine, logs: Arc<LogBuffer>) -> Arc<Hub> {
+        let first = engine.snapshot();
+        let (tx, _) = broadcast::channel(CHANNEL);
+        let hub = Arc::new(Hub {
+            inner: Mutex::new(Inner {
+                snapshot_json: to_json(&*first).into(),
+                last_state: first.state,
+                snapshot: first,
+                history: VecDeque::new(),
+                csv_rows: VecDeque::new(),
+                csv_bytes: 0,
+                warnings_seen: 0,
+            }),
+            tx,
+            logs,
+        });
+        let mut rx = engine.subscribe();
+        let task_hub = hub.clone();
+        tokio::spawn(async move {
+            loop {
+                let snap = rx.borrow_and_update().clone();
+                task_hub.ingest(snap);
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        hub
+    }
+
+    /// Take in one published snapshot.
+    pub fn ingest(&self, snap: Arc<Snapshot>) {
+        let point = HistoryPoint::of(&snap);
+        let snapshot_json: Arc<str> = to_json(&*snap).into();
+        let frame = Frame {
+            seq: snap.seq,
+            json: format!(
+                r#"{{"snapshot":{snapshot_json},"point":{}}}"#,
+                to_json(&point)
+            )
+            .into(),
+        };
+        let csv = if matches!(
+            snap.state,
+            RunState::Spawning | RunState::Running | RunState::Stopping
+        ) {
+            let mut buf = Vec::new();
+            let mut w = HistoryCsv::new(&mut buf);
+            let ok = w.append(&snap, true).and_then(|_| w.flush()).is_ok();
+            drop(w);
+            ok.then_some(buf)
+        } else {
+            None
+        };
+        let (previous, new_warnings) = {
+            let Ok(mut inner) = self.inner.lock() else {
+                return;
+            };
+            if inner.snapshot.seq >= snap.seq && !inner.history.is_empty() {
+                return;
+            }
+            let previous = inner.last_state;
+            inner.last_state = snap.state;
+            let new_warnings: Vec<String> = snap
+                .warnings
+                .iter()
+                .skip(inner.warnings_seen)
+                .cloned()
+                .collect();
+            inner.warnings_seen = snap.warnings.len();
+            if inner.history.len() >= MAX_POINTS {
+                inner.history.pop_front();
+            }
+            inner.history.push_back(Kept {
+                point,
+                log_mark: self.logs.last_n(),
+            });
+            if let Some(row) = csv {
+                inner.csv_bytes += row.len();
+                inner.csv_rows.push_back(row);
+                while inner.csv_bytes > MAX_CSV_BYTES {
+                    match inner.csv_rows.pop_front() {
+                        Some(old) => inner.csv_bytes -= old.len(),
+                        None => break,
+                    }
+                }
+            }
+            inner.snapshot = snap.clone();
+            inner.snapshot_json = snapshot_json;
+            // Sent under the lock: a stream that read the state sees every later frame.
+            let _ = self.tx.send(frame);
+            (previous, new_warnings)
+        };
+        self.log_changes(previous, &snap, new_warnings);
+    }
+
+    fn log_changes(&self, previous: RunState, snap: &Snapshot, warnings: Vec<String>) {
+        match (previous, snap.state) {
+            (RunState::Spawning, RunState::Running) => {
+                self.logs
+                    .info(format!("All users spawned: {}", snap.user_count));
+            }
+            (p, RunState::Stopped) if p != RunState::Stopped => {
+                self.logs.info(format!(
+                    "Test stopped: {} requests, {} failures",
+                    snap.total.num_requests, snap.total.num_failures
+                ));
+            }
+            _ => {}
+        }
+        for w in warnings {
+            self.logs.warning(w);
+        }
+    }
+
+    /// Frames from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Frame> {
+        self.tx.subscribe()
+    }
+
+    /// The latest snapshot the hub has seen.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.inner.lock().ok().map(|i| i.snapshot.clone())
+    }
+
+    /// The history kept, oldest first.
+    pub fn history(&self) -> Vec<HistoryPoint> {
+        self.inner
+            .lock()
+            .map(|i| i.history.iter().map(|k| k.point.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The full history CSV (Locust's header, then every entry and Aggregated per tick).
+    pub fn history_csv(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut w = HistoryCsv::new(&mut out);
+            let _ = w.write_header().and_then(|_| w.flush());
+        }
+        if let Ok(inner) = self.inner.lock() {
+            out.reserve(inner.csv_bytes);
+            for row in &inner.csv_rows {
+                out.extend_from_slice(row);
+            }
+        }
+        out
+    }
+
+    /// The `state` event: everything (`after = None`, or an id this hub never issued), or
+    /// only what came after snapshot `after` (`resumed: true`).
+    pub fn state_event(&self, after: Option<u64>) -> StateEvent {
+        let (seq, snapshot_json, points, resume_mark) = {
+            let Ok(inner) = self.inner.lock() else {
+                return StateEvent {
+                    seq: 0,
+                    log_mark: 0,
+                    json: "{}".into(),
+                };
+            };
+            let seq = inner.snapshot.seq;
+            let after = after.filter(|a| *a <= seq);
+            let points: Vec<HistoryPoint> = inner
+                .history
+                .iter()
+                .filter(|k| after.is_none_or(|a| k.point.seq > a))
+                .map(|k| k.point.clone())
+                .collect();
+            let resume_mark = after.map(|a| {
+                inner
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|k| k.point.seq <= a)
+                    .map_or(0, |k| k.log_mark)
+            });
+            (seq, inner.snapshot_json.clone(), points, resume_mark)
+        };
+        let logs = self.logs.lines_after(resume_mark.unwrap_or(0));
+        let log_mark = logs.last().map_or(resume_mark.unwrap_or(0), |l| l.n);
+        let json = format!(
+            r#"{{"snapshot":{snapshot_json},"history":{},"logs":{},"resumed":{}}}"#,
+            to_json(&points),
+            to_json(&logs),
+            resume_mark.is_some()
+        );
+        StateEvent {
+            seq,
+            log_mark,
+            json,
+        }
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}

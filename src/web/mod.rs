@@ -1,0 +1,157 @@
+//! The live web dashboard: an axum app serving the page, its assets, a server-sent-event
+//! stream and Locust's HTTP API, all driving one [`Engine`].
+//!
+//! - `api`: `POST /swarm` (start or edit), `/stop`, `/stats/reset`, with validation.
+//! - `stats_api`: `GET /stats/requests` (Locust's JSON), `/exceptions`, `/tasks`, `/logs`.
+//! - `downloads`: the CSV downloads and the HTML report (`/stats/report`).
+//! - `pages`: the askama pages (`IndexPage`, `ReportPage`) and their response wrapper.
+//! - `assets`: JS and CSS embedded in the binary, under versioned, immutable URLs.
+//! - `hub`: the task that serialises each snapshot once and fans it out to browsers.
+//! - `sse`: `GET /events`, one stream per browser (state, snapshots, logs, resume).
+//! - `logs`: the controller's log lines (bounded ring + broadcast).
+//! - `error`: [`ApiError`], turned into 4xx JSON answers.
+//! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C, final files).
+//!
+//! The contract with the page (routes, events, JSON shapes) is `spec-web.md`.
+
+pub mod api;
+pub mod assets;
+pub mod downloads;
+pub mod error;
+pub mod hub;
+pub mod logs;
+pub mod pages;
+pub mod server;
+pub mod sse;
+pub mod stats_api;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ApiError;
+pub use hub::Hub;
+pub use logs::{Level, LogBuffer};
+
+use crate::cli::Settings;
+use crate::client::ClientConfig;
+use crate::engine::Engine;
+use crate::plan::{LoadProfile, Plan};
+
+/// What the start form is filled with, and what a started test uses for the fields the
+/// form leaves out (from `-f plan.toml`, `-H`, `-u`, `-r`, `-t`, `--rate`).
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// The preloaded plan; `None` means "request exactly the form's host URL".
+    pub plan: Option<Arc<Plan>>,
+    /// Host in the form (the plan's, or `-H`).
+    pub host: Option<String>,
+    pub load: LoadProfile,
+    pub run_time: Option<Duration>,
+    pub client: ClientConfig,
+    /// The engine's snapshot interval, for the page's chart axis.
+    pub tick: Duration,
+}
+
+impl Defaults {
+    /// No plan, no host: one user, the host typed in the form.
+    pub fn empty() -> Defaults {
+        Defaults {
+            plan: None,
+            host: None,
+            load: LoadProfile::Closed {
+                users: 1,
+                spawn_rate: 1.0,
+            },
+            run_time: None,
+            client: ClientConfig::default(),
+            tick: Duration::from_secs(1),
+        }
+    }
+
+    /// Defaults from validated command-line settings. A plan made from `-H URL` alone is not
+    /// kept: the form's host makes a fresh one.
+    pub fn from_settings(s: &Settings) -> Defaults {
+        let from_file = s.plan.source.is_some() || s.plan.text.is_some();
+        Defaults {
+            plan: from_file.then(|| s.plan.clone()),
+            host: s.host.clone().or_else(|| s.plan.host.clone()),
+            load: s.load.clone(),
+            run_time: s.run_time,
+            client: s.client.clone(),
+            tick: Duration::from_secs(1),
+        }
+    }
+
+    /// Scenario names of the preloaded plan.
+    pub fn scenarios(&self) -> Vec<String> {
+        self.plan
+            .iter()
+            .flat_map(|p| p.scenarios.iter().map(|s| s.name.clone()))
+            .collect()
+    }
+}
+
+/// Everything a handler needs; cheap to clone (handles and `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub defaults: Arc<Defaults>,
+    pub logs: Arc<LogBuffer>,
+    pub hub: Arc<Hub>,
+}
+
+impl AppState {
+    /// Build the state and start the hub task (on the current tokio runtime). `echo_logs`
+    /// also prints log lines to stderr.
+    pub fn new(engine: Engine, defaults: Defaults, echo_logs: bool) -> AppState {
+        let logs = Arc::new(LogBuffer::new(echo_logs));
+        let hub = Hub::start(&engine, logs.clone());
+        AppState {
+            engine,
+            defaults: Arc::new(defaults),
+            logs,
+            hub,
+        }
+    }
+}
+
+/// The dashboard's router, used by `surge` and by the tests.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/static/{version}/{file}", get(assets::serve))
+        .route("/events", get(sse::events))
+        .route("/swarm", post(api::swarm))
+        .route("/stop", post(api::stop).get(api::stop))
+        .route("/stats/reset", post(api::reset).get(api::reset))
+        .route("/stats/requests", get(stats_api::requests))
+        .route("/stats/requests/csv", get(downloads::requests_csv))
+        .route(
+            "/stats/requests_full_history/csv",
+            get(downloads::full_history_csv),
+        )
+        .route("/stats/failures/csv", get(downloads::failures_csv))
+        .route("/exceptions/csv", get(downloads::exceptions_csv))
+        .route("/stats/report", get(downloads::report))
+        .route("/exceptions", get(stats_api::exceptions))
+        .route("/tasks", get(stats_api::tasks))
+        .route("/logs", get(stats_api::logs))
+        .fallback(not_found)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"error": "no such page"})),
+    )
+}

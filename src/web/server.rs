@@ -1,0 +1,101 @@
+//! `surge` without `--headless`: serve the dashboard, optionally start the test at once,
+//! and on Ctrl-C stop the test (writing `--csv`/`--json` files) and shut the server down.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{api, app, AppState, Defaults};
+use crate::cli::Settings;
+use crate::engine::{Engine, EngineConfig};
+use crate::report::{self, CsvFiles};
+use crate::stats::RunState;
+
+/// Where and how to serve the dashboard.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub web_host: String,
+    pub web_port: u16,
+    /// Start the test as soon as the server listens.
+    pub autostart: bool,
+}
+
+/// Why the dashboard could not run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source} (choose another --web-port or --web-host)")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the engine: {0}")]
+    Engine(std::io::Error),
+    #[error("--autostart: {0}")]
+    Autostart(super::ApiError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serve the dashboard until `interrupt` resolves; returns the exit code.
+pub async fn run(
+    settings: Settings,
+    defaults: Defaults,
+    opts: ServeOptions,
+    interrupt: impl Future<Output = ()>,
+) -> Result<i32, ServeError> {
+    let mut config = EngineConfig {
+        stop_timeout: settings.stop_timeout,
+        ..EngineConfig::default()
+    };
+    if let Some(w) = settings.workers {
+        config.workers = w;
+    }
+    let defaults = Defaults {
+        tick: config.tick,
+        ..defaults
+    };
+    let engine = Engine::new(config).map_err(ServeError::Engine)?;
+    let state = AppState::new(engine.clone(), defaults, true);
+    let addr = format!("{}:{}", opts.web_host, opts.web_port);
+    let listener = tokio::net::TcpListener::bind((opts.web_host.as_str(), opts.web_port))
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    println!("Surge dashboard: http://{local}");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let router = app(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    if opts.autostart {
+        api::start_from_defaults(&state).map_err(ServeError::Autostart)?;
+    }
+    interrupt.await;
+    let snapshot = match engine.state() {
+        RunState::Spawning | RunState::Running | RunState::Stopping => {
+            println!("Stopping: letting in-flight requests finish (up to the stop timeout)...");
+            engine.stop().await.ok()
+        }
+        _ => None,
+    }
+    .unwrap_or_else(|| engine.snapshot());
+    if let Some(prefix) = &settings.csv {
+        let mut files = CsvFiles::create(prefix, settings.csv_full_history)?;
+        files.finish(&snapshot)?;
+    }
+    if let Some(path) = &settings.json {
+        let file = std::fs::File::create(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        report::write_json(std::io::BufWriter::new(file), &snapshot)?;
+    }
+    let _ = stop_tx.send(());
+    // Open event streams never end by themselves: give them a moment, then leave.
+    let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+    Ok(0)
+}

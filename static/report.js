@@ -1,0 +1,165 @@
+// Surge HTML report: renders the self-contained report from its JSON blob
+// (<script id="surge-data">) with the same chart code (charts.js) as the live dashboard.
+// Static: built once on load, so plain DOM building is fine here.
+"use strict";
+
+(function () {
+  const $ = (sel) => document.querySelector(sel);
+  const { fmtNumber, autoDigits, standardCharts } = window.SurgeCharts;
+  const PCT = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"];
+
+  const fmtInt = (v) => (v == null ? "–" : fmtNumber(Math.round(v), 0));
+  const fmtMs = (v) => (v == null ? "–" : fmtNumber(v, autoDigits(v)));
+  const fmtRate = (v) => (v == null ? "–" : fmtNumber(v, v >= 100 ? 0 : v >= 10 ? 1 : 2));
+  const fmtTime = (t) => (t == null ? "–" : new Date(t * 1000).toLocaleString());
+  const pctTitle = (l) => (l === "50%" ? "Median (ms)" : `${l.replace("%", "")}%ile (ms)`);
+
+  /** "1 h 2 min 3 s" from seconds. */
+  function fmtDuration(sec) {
+    const s = Math.max(0, Math.round(sec));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const parts = [];
+    if (h) parts.push(`${fmtInt(h)} h`);
+    if (h || m) parts.push(`${m} min`);
+    parts.push(`${s % 60} s`);
+    return parts.join(" ");
+  }
+
+  function table(id, columns, rows, footer) {
+    const t = document.getElementById(id);
+    const head = document.createElement("tr");
+    for (const c of columns) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = c.title;
+      if (c.num) th.className = "num";
+      head.append(th);
+    }
+    t.tHead.append(head);
+    const addRow = (section, r) => {
+      const tr = document.createElement("tr");
+      for (const c of columns) {
+        const td = document.createElement("td");
+        td.textContent = c.text(r);
+        if (c.num) td.className = "num";
+        if (c.cls) td.classList.add(c.cls);
+        tr.append(td);
+      }
+      section.append(tr);
+    };
+    for (const r of rows) addRow(t.tBodies[0], r);
+    if (footer) addRow(t.tFoot, footer);
+    return t;
+  }
+
+  function statsColumns() {
+    const cols = [
+      { title: "Type", text: (e) => e.method },
+      { title: "Name", cls: "name", text: (e) => e.name },
+      { title: "# Requests", num: true, text: (e) => fmtInt(e.num_requests) },
+      { title: "# Fails", num: true, text: (e) => fmtInt(e.num_failures) },
+      { title: "Average (ms)", num: true, text: (e) => fmtMs(e.avg_ms) },
+      { title: "Min (ms)", num: true, text: (e) => fmtMs(e.min_ms) },
+      { title: "Max (ms)", num: true, text: (e) => fmtMs(e.max_ms) },
+      { title: "Average size (bytes)", num: true, text: (e) => fmtInt(e.avg_size) },
+      { title: "RPS", num: true, text: (e) => fmtRate(e.total_rps) },
+      { title: "Failures/s", num: true, text: (e) => fmtRate(e.total_fail_per_sec) },
+    ];
+    // All 11 percentiles in the report (the live page lets you pick).
+    PCT.forEach((l, i) => cols.push({ title: pctTitle(l), num: true, text: (e) => fmtMs((e.percentiles || [])[i]) }));
+    return cols;
+  }
+
+  function meta(s, history) {
+    const dl = $("#meta");
+    const start = s.stats_start || (history.length ? history[0].time : null);
+    const dur = start != null ? s.time - start : 0;
+    const total = s.total || {};
+    const failPct = total.num_requests ? (100 * total.num_failures) / total.num_requests : 0;
+    const items = [
+      ["Host", s.host || "–"],
+      ["Status", s.state],
+      ["Run", `#${s.run}`],
+      ["Start", fmtTime(start)],
+      ["End", fmtTime(s.time)],
+      ["Duration", fmtDuration(dur)],
+      ["Users", fmtInt(s.user_count)],
+      ["Requests", fmtInt(total.num_requests)],
+      ["Failures", `${fmtInt(total.num_failures)} (${fmtNumber(failPct, 2)} %)`],
+      ["Average RPS", `${fmtRate(total.total_rps)} req/s`],
+    ];
+    for (const [k, v] of items) {
+      const div = document.createElement("div");
+      div.className = "figure";
+      const dt = document.createElement("dt");
+      dt.textContent = k;
+      const dd = document.createElement("dd");
+      dd.textContent = v;
+      div.append(dt, dd);
+      dl.append(div);
+    }
+  }
+
+  function banner(s) {
+    const lines = (s.warnings || []).map((w) => ["warn", `⚠ ${w}`]);
+    const om = s.open_model;
+    if (om) {
+      const u = om.uncorrected_percentiles || [];
+      const c = (s.total && s.total.percentiles) || [];
+      lines.push(["info", `Open model: target ${fmtRate(om.target_rate)} starts/s · scheduled ${fmtInt(om.scheduled)} · ` +
+        `late starts ${fmtInt(om.late_starts)} · dropped ${fmtInt(om.dropped_starts)} · max start lag ${fmtMs(om.max_start_lag_ms)} ms`]);
+      lines.push(["info", `Response time corrected / uncorrected: p50 ${fmtMs(c[0])} / ${fmtMs(u[0])} ms · ` +
+        `p95 ${fmtMs(c[5])} / ${fmtMs(u[5])} ms · p99 ${fmtMs(c[7])} / ${fmtMs(u[7])} ms`]);
+    }
+    const b = $("#banner");
+    for (const [cls, text] of lines) {
+      const p = document.createElement("p");
+      p.className = cls;
+      p.textContent = text;
+      b.append(p);
+    }
+    b.hidden = lines.length === 0;
+  }
+
+  function render() {
+    let data;
+    try {
+      data = JSON.parse($("#surge-data").textContent);
+    } catch (err) {
+      $("#report").prepend(Object.assign(document.createElement("p"), { className: "error", textContent: `Report data unreadable: ${err.message}` }));
+      return;
+    }
+    const s = data.snapshot;
+    const history = data.history || [];
+    const gen = $("#generated");
+    const when = new Date(gen.dateTime);
+    if (!Number.isNaN(when.getTime())) gen.textContent = when.toLocaleString();
+
+    meta(s, history);
+    banner(s);
+    table("stats-table", statsColumns(), s.entries || [], { ...s.total, method: "", name: "Aggregated" });
+    const failures = s.failures || [];
+    table("failures-table", [
+      { title: "# Failures", num: true, text: (f) => fmtInt(f.occurrences) },
+      { title: "Method", text: (f) => f.method },
+      { title: "Name", cls: "name", text: (f) => f.name },
+      { title: "Message", cls: "message", text: (f) => f.message },
+      { title: "First Seen", text: (f) => fmtTime(f.first_seen) },
+      { title: "Last Seen", text: (f) => fmtTime(f.last_seen) },
+    ], failures).closest(".table-wrap").hidden = !failures.length;
+    $("#failures-empty").hidden = failures.length > 0;
+    const exceptions = s.exceptions || [];
+    table("exceptions-table", [
+      { title: "# occurrences", num: true, text: (x) => fmtInt(x.count) },
+      { title: "Message", cls: "message", text: (x) => x.message },
+      { title: "Traceback", cls: "message", text: (x) => x.origin },
+    ], exceptions).closest(".table-wrap").hidden = !exceptions.length;
+    $("#exceptions-empty").hidden = exceptions.length > 0;
+
+    for (const c of standardCharts($("#charts"))) c.setPoints(history);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);
+  else render();
+})();
