@@ -66,6 +66,8 @@ impl Conn {
         }
         loop {
             tokio::select! {
+                // Snapshots first: a log line written after a tick follows that tick.
+                biased;
                 frame = self.frames.recv() => match frame {
                     Ok(f) if f.seq <= self.last_seq => continue,
                     Ok(f) => {
