@@ -268,3 +268,70 @@ fn snapshot_payload_with_many_names() {
     eprintln!("snapshot event data with 1000 names: {} bytes", json.len());
     assert!(json.len() < 1_000_000, "{}", json.len());
 }
+
+/// The binary serves the dashboard: prints its URL, `--autostart` starts the test, SIGTERM
+/// stops it, writes `--json` and exits 0.
+#[test]
+fn the_binary_serves_the_dashboard() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_surge"))
+        .args(["-H", &format!("{}/ok", target.url())])
+        .args(["-u", "2", "-r", "100", "--workers", "1", "--autostart"])
+        .args(["--web-port", "0", "--json"])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no URL printed");
+    let url = line
+        .strip_prefix("Surge dashboard: http://")
+        .unwrap_or_else(|| panic!("{line}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut conn = std::net::TcpStream::connect(url).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(conn, "GET /stats/requests HTTP/1.0\r\nHost: {url}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    assert!(
+        answer.contains("\"state\":\"running\"") || answer.contains("\"state\":\"spawning\""),
+        "{answer}"
+    );
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    let out = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("did not exit")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["state"], "stopped");
+    assert_eq!(summary["total"]["num_requests"], target.seen.hits("/ok"));
+}
