@@ -335,3 +335,47 @@ fn the_binary_serves_the_dashboard() {
     assert_eq!(summary["state"], "stopped");
     assert_eq!(summary["total"]["num_requests"], target.seen.hits("/ok"));
 }
+
+/// A browser that stops reading while many ticks pass is not waited for: when it reads
+/// again it gets a `resumed` state with every point it missed, then live snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_stream_is_resynchronised() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    within(30, async {
+        let state = AppState::new(engine(), Defaults::empty(), false);
+        let app = web::app(state.clone());
+        let res = app
+            .oneshot(Request::get("/events").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let mut body = res.into_body();
+        async fn read_frame(body: &mut Body) -> String {
+            let frame = body.frame().await.unwrap().unwrap();
+            String::from_utf8_lossy(&frame.into_data().unwrap()).into_owned()
+        }
+        let first = read_frame(&mut body).await;
+        assert!(first.contains("event: state"), "{first}");
+        // 200 ticks while this browser reads nothing (the channel holds 64).
+        let base = state.engine.snapshot();
+        for i in 1..=200u64 {
+            let mut s = (*base).clone();
+            s.seq = 1_000_000 + i;
+            state.hub.ingest(std::sync::Arc::new(s));
+        }
+        let next = read_frame(&mut body).await;
+        assert!(next.contains("event: state"), "{next}");
+        assert!(next.contains("\"resumed\":true"), "{}", &next[..200]);
+        assert!(next.contains("\"seq\":1000200"));
+        assert!(next.contains("\"seq\":1000001"), "no missed point is lost");
+        let mut s = (*base).clone();
+        s.seq = 1_000_201;
+        state.hub.ingest(std::sync::Arc::new(s));
+        let live = read_frame(&mut body).await;
+        assert!(
+            live.contains("id: 1000201") && live.contains("event: snapshot"),
+            "{live}"
+        );
+    })
+    .await;
+}

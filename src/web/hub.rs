@@ -162,7 +162,7 @@ impl Hub {
 
     fn log_changes(&self, previous: RunState, snap: &Snapshot, warnings: Vec<String>) {
         match (previous, snap.state) {
-            (RunState::Spawning, RunState::Running) => {
+            (p, RunState::Running) if p != RunState::Running => {
                 self.logs
                     .info(format!("All users spawned: {}", snap.user_count));
             }
