@@ -270,7 +270,7 @@ fn snapshot_payload_with_many_names() {
 }
 
 /// The binary serves the dashboard: prints its URL, `--autostart` starts the test, SIGTERM
-/// stops it, writes `--json` and exits 0.
+/// stops it, writes `--json` and the `--csv` files (with history rows) and exits 0.
 #[test]
 fn the_binary_serves_the_dashboard() {
     use std::io::{BufRead, BufReader, Read, Write};
@@ -283,6 +283,8 @@ fn the_binary_serves_the_dashboard() {
         .args(["-u", "2", "-r", "100", "--workers", "1", "--autostart"])
         .args(["--web-port", "0", "--json"])
         .arg(&json)
+        .arg("--csv")
+        .arg(dir.path().join("run"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -333,7 +335,13 @@ fn the_binary_serves_the_dashboard() {
     );
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(summary["state"], "stopped");
-    assert_eq!(summary["total"]["num_requests"], target.seen.hits("/ok"));
+    let hits = target.seen.hits("/ok");
+    assert_eq!(summary["total"]["num_requests"], hits);
+    let stats = std::fs::read_to_string(dir.path().join("run_stats.csv")).unwrap();
+    let last = stats.lines().last().unwrap();
+    assert!(last.starts_with(&format!(",Aggregated,{hits},")), "{last}");
+    let history = std::fs::read_to_string(dir.path().join("run_stats_history.csv")).unwrap();
+    assert!(history.lines().count() >= 2, "{history}");
 }
 
 /// A browser that stops reading while many ticks pass is not waited for: when it reads
