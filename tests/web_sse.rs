@@ -289,6 +289,18 @@ fn the_binary_serves_the_dashboard() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    /// Kills the child if an assertion fails before it was stopped.
+    struct Guard(u32);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &self.0.to_string()])
+                    .status();
+            }
+        }
+    }
+    let _guard = Guard(child.id());
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
