@@ -23,7 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the built-in demo target (a store API with a connection limit) and run its plan.
+    /// Start the built-in demo target (a store API with a connection limit) and the dashboard
+    /// with its plan loaded (or, with --headless, run the plan in the console).
     Demo(DemoArgs),
 }
 

@@ -162,7 +162,7 @@ impl Hub {
 
     fn log_changes(&self, previous: RunState, snap: &Snapshot, warnings: Vec<String>) {
         match (previous, snap.state) {
-            (RunState::Spawning, RunState::Running) => {
+            (p, RunState::Running) if p != RunState::Running => {
                 self.logs
                     .info(format!("All users spawned: {}", snap.user_count));
             }
@@ -260,4 +260,47 @@ impl Hub {
 
 fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+
+    #[tokio::test]
+    async fn warnings_become_log_lines_once_and_history_is_kept() {
+        let engine = Engine::new(EngineConfig {
+            workers: 1,
+            tick: std::time::Duration::from_secs(3600),
+            ..EngineConfig::default()
+        })
+        .unwrap();
+        let logs = Arc::new(LogBuffer::new(false));
+        let hub = Hub::start(&engine, logs.clone());
+        let base = engine.snapshot();
+        for i in 1..=3u64 {
+            let mut s = (*base).clone();
+            s.seq = 100 + i;
+            s.warnings = vec!["too many names".into()];
+            hub.ingest(Arc::new(s));
+        }
+        let lines = logs.lines();
+        let warnings: Vec<_> = lines
+            .iter()
+            .filter(|l| l.level == super::super::Level::Warning)
+            .collect();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].message, "too many names");
+        let seqs: Vec<u64> = hub.history().iter().map(|p| p.seq).collect();
+        assert_eq!(&seqs[seqs.len() - 3..], &[101, 102, 103]);
+        let resumed = hub.state_event(Some(102));
+        assert_eq!(resumed.seq, 103);
+        assert!(resumed.json.contains("\"resumed\":true"));
+        assert!(!resumed.json.contains("\"seq\":102,\"run\""));
+        // An older snapshot arriving late is ignored.
+        let mut old = (*base).clone();
+        old.seq = 50;
+        hub.ingest(Arc::new(old));
+        assert_eq!(hub.snapshot().map(|s| s.seq), Some(103));
+    }
 }

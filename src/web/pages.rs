@@ -86,3 +86,17 @@ pub async fn index(State(state): State<AppState>) -> Page<IndexPage> {
         config_json: config_json(&state),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_cannot_close_the_script_tag() {
+        let v = serde_json::json!({"name": "</script><script>alert(1)</script>"});
+        let out = script_json(&v.to_string());
+        assert!(!out.contains("</"));
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, v);
+    }
+}

@@ -73,6 +73,13 @@ pub async fn run(
             })
             .await
     });
+    let csv = match &settings.csv {
+        Some(prefix) => Some(history_writer(
+            &engine,
+            CsvFiles::create(prefix, settings.csv_full_history)?,
+        )),
+        None => None,
+    };
     if opts.autostart {
         api::start_from_defaults(&state).map_err(ServeError::Autostart)?;
     }
@@ -85,9 +92,13 @@ pub async fn run(
         _ => None,
     }
     .unwrap_or_else(|| engine.snapshot());
-    if let Some(prefix) = &settings.csv {
-        let mut files = CsvFiles::create(prefix, settings.csv_full_history)?;
-        files.finish(&snapshot)?;
+    if let Some((stop, task)) = csv {
+        let _ = stop.send(());
+        if let Ok(files) = task.await {
+            let mut files = files?;
+            files.history(&snapshot)?;
+            files.finish(&snapshot)?;
+        }
     }
     if let Some(path) = &settings.json {
         let file = std::fs::File::create(path)
@@ -98,4 +109,35 @@ pub async fn run(
     // Open event streams never end by themselves: give them a moment, then leave.
     let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
     Ok(0)
+}
+
+/// The task appending `--csv` history rows while a test is active (like a headless run);
+/// sending on the returned channel ends it and hands the files back.
+fn history_writer(
+    engine: &Engine,
+    mut files: CsvFiles,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<CsvFiles>>,
+) {
+    let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+    let mut snapshots = engine.subscribe();
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = snapshots.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let snap = snapshots.borrow_and_update().clone();
+                    if matches!(snap.state, RunState::Spawning | RunState::Running | RunState::Stopping) {
+                        files.history(&snap)?;
+                    }
+                }
+                _ = &mut rx => break,
+            }
+        }
+        Ok(files)
+    });
+    (tx, task)
 }

@@ -66,6 +66,8 @@ impl Conn {
         }
         loop {
             tokio::select! {
+                // Snapshots first: a log line written after a tick follows that tick.
+                biased;
                 frame = self.frames.recv() => match frame {
                     Ok(f) if f.seq <= self.last_seq => continue,
                     Ok(f) => {
@@ -76,6 +78,9 @@ impl Conn {
                             .data(&*f.json));
                     }
                     Err(RecvError::Lagged(_)) => {
+                        // Start again at the tail (the old position would lag again at the
+                        // next send), and send what was missed as one resumed state.
+                        self.frames = self.frames.resubscribe();
                         let after = Some(self.last_seq);
                         return Some(self.state(after));
                     }
