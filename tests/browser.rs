@@ -1,0 +1,281 @@
+//! The dashboard in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, installed by `.ci/run`) driven over WebDriver. It loads the page, fills
+//! the start form, starts a test against an in-process target, sees the statistics rows and
+//! the charts change, edits the user count, stops, resets, downloads the requests CSV, and
+//! saves screenshots under `target/screenshots/`.
+//!
+//! Without Chromium the test fails (it is part of CI); set `SURGE_SKIP_BROWSER=1` to skip it
+//! on a machine that cannot have a browser.
+
+mod support;
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use support::Target;
+use surge::engine::{Engine, EngineConfig};
+use surge::web::{app, AppState, Defaults};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Kills chromedriver however the test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn start_driver() -> (Driver, Client) {
+    // fantoccini's TLS stack enables a second rustls provider; pick one for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().expect("profile dir").keep();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync",
+                "--window-size=1400,1000", format!("--user-data-dir={}", profile.display()),
+            ],
+        },
+    });
+    let caps = match caps {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return (driver, c),
+            Err(e) if Instant::now() < end => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("cannot start a WebDriver session: {e}"),
+        }
+    }
+}
+
+/// Evaluate `expr` (a JS expression) in the page.
+async fn js(c: &Client, expr: &str) -> Value {
+    c.execute(&format!("return ({expr});"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script {expr}: {e}"))
+}
+
+/// Poll `expr` until `ok` holds for its value; panics with the last value after `secs`.
+async fn wait_for(
+    c: &Client,
+    what: &str,
+    expr: &str,
+    secs: u64,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = js(c, expr).await;
+        if ok(&v) {
+            return v;
+        }
+        if Instant::now() > end {
+            panic!("{what}: still {v} after {secs} s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn shot(c: &Client, name: &str) -> PathBuf {
+    let png = c.screenshot().await.expect("screenshot");
+    let path = screenshots().join(name);
+    std::fs::write(&path, png).expect("write screenshot");
+    path
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+const STATUS: &str = "document.getElementById('fig-status').textContent.trim()";
+const USERS: &str = "document.getElementById('fig-users').textContent.trim()";
+/// `# Requests` of the Aggregated row (third cell of the pinned footer row).
+const TOTAL: &str = "Number((document.querySelector('#stats-table tfoot tr')?.cells[2]?.textContent || '0').replace(/[^0-9]/g, '') || 0)";
+const ROWS: &str = "[...document.querySelectorAll('#stats-table tbody tr')].map(r => r.cells[1].textContent.trim())";
+/// A fingerprint of the first chart's pixels.
+const CHART: &str = "document.querySelector('#charts canvas')?.toDataURL() || ''";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_a_real_browser() {
+    if std::env::var_os("SURGE_SKIP_BROWSER").is_some() {
+        eprintln!("SURGE_SKIP_BROWSER is set: browser test skipped");
+        return;
+    }
+    assert!(
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists(),
+        "the browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium \
+         chromium-driver; .ci/run installs them)"
+    );
+    let result = tokio::time::timeout(Duration::from_secs(120), scenario()).await;
+    result.expect("browser test took more than 120 s");
+}
+
+async fn scenario() {
+    let target = Target::start();
+    let engine = Engine::new(EngineConfig {
+        workers: 2,
+        tick: Duration::from_millis(500),
+        stop_timeout: Duration::from_secs(5),
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let mut defaults = Defaults::empty();
+    defaults.tick = Duration::from_millis(500);
+    let state = AppState::new(engine.clone(), defaults, false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(state)).await;
+    });
+    let (_driver, c) = start_driver().await;
+    let page = format!("http://{addr}/");
+
+    // Load the page: the start form fills it.
+    c.goto(&page).await.expect("open the dashboard");
+    wait_for(&c, "status", STATUS, 10, |v| v == "ready").await;
+    let target_url = format!("{}/delay?ms=5", target.url());
+    fill(&c, "#f-users", "4").await;
+    fill(&c, "#f-ramp", "100").await;
+    fill(&c, "#f-host", &target_url).await;
+    shot(&c, "1-start-form.png").await;
+    click(&c, "#start-form button[type=submit]").await;
+
+    // Running: rows appear and grow; the request name is the URL's path and query.
+    wait_for(&c, "status", STATUS, 10, |v| v == "running").await;
+    let first = wait_for(&c, "requests", TOTAL, 10, |v| v.as_u64() > Some(0)).await;
+    let rows = js(&c, ROWS).await;
+    assert_eq!(rows, json!(["/delay?ms=5"]), "statistics rows");
+    wait_for(&c, "requests growing", TOTAL, 10, |v| {
+        v.as_u64() > first.as_u64()
+    })
+    .await;
+    let stats_png = shot(&c, "2-statistics-running.png").await;
+
+    // Charts: drawn, and they change as points arrive.
+    click(&c, "#tab-charts").await;
+    let before = wait_for(&c, "chart drawn", CHART, 10, |v| {
+        v.as_str().is_some_and(|s| s.len() > 1000)
+    })
+    .await;
+    let charts_png = shot(&c, "3-charts.png").await;
+    wait_for(&c, "chart changes", CHART, 10, |v| *v != before).await;
+
+    // Edit the user count while running.
+    click(&c, "#btn-edit").await;
+    fill(&c, "#e-users", "7").await;
+    click(&c, "#edit-form button[type=submit]").await;
+    wait_for(&c, "users after edit", USERS, 10, |v| v == "7").await;
+    assert_eq!(engine.user_count(), 7);
+    shot(&c, "4-edited.png").await;
+
+    // Stop: the final figures equal what the target served.
+    click(&c, "#btn-stop").await;
+    wait_for(&c, "status", STATUS, 15, |v| v == "stopped").await;
+    let served = target.seen.hits("/delay");
+    click(&c, "#tab-stats").await;
+    wait_for(&c, "final count", TOTAL, 10, |v| v.as_u64() == Some(served)).await;
+    shot(&c, "5-stopped.png").await;
+
+    // Download the requests CSV through the page's own link.
+    click(&c, "#tab-download").await;
+    let href = js(&c, "document.querySelector('#panel-download a[href*=\"/stats/requests/csv\"]')?.getAttribute('href')").await;
+    assert_eq!(href, json!("/stats/requests/csv"), "download link");
+    let csv = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![json!("/stats/requests/csv")],
+        )
+        .await
+        .expect("download the CSV");
+    let csv = csv.as_str().unwrap_or_default().to_string();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%")
+    );
+    let agg = csv
+        .lines()
+        .find(|l| l.starts_with(",Aggregated,"))
+        .expect("Aggregated row");
+    assert_eq!(agg.split(',').nth(2), Some(served.to_string().as_str()));
+
+    // Reset: the figures go back to zero.
+    click(&c, "#tab-stats").await;
+    click(&c, "#btn-reset").await;
+    wait_for(&c, "count after reset", TOTAL, 10, |v| {
+        v.as_u64() == Some(0)
+    })
+    .await;
+    shot(&c, "6-reset.png").await;
+
+    let _ = c.close().await;
+    for p in [stats_png, charts_png] {
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "{}",
+            p.display()
+        );
+    }
+}
