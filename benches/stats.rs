@@ -1,0 +1,92 @@
+//! Statistics hot paths: recording one sample in a worker, merging a worker's delta, and
+//! building the snapshot the dashboard and reports read (with 500 endpoints).
+//!
+//! `cargo bench --bench stats`
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use surge::stats::{Aggregator, Limits, RunInfo, RunState, WorkerStats};
+
+fn info() -> RunInfo {
+    RunInfo {
+        state: RunState::Running,
+        user_count: 50,
+        run: 1,
+        host: "http://127.0.0.1:8080".into(),
+        target_rate: None,
+    }
+}
+
+/// A worker delta with `names` endpoints and `per_name` samples each, latencies 1–50 ms.
+fn delta(names: usize, per_name: u64) -> WorkerStats {
+    let mut w = WorkerStats::default();
+    for n in 0..names {
+        let name = format!("/api/endpoint/{n}");
+        for i in 0..per_name {
+            w.record(
+                "GET",
+                &name,
+                1_000 + (i * 7919 + n as u64 * 104_729) % 49_000,
+                512,
+                None,
+                0.0,
+            );
+        }
+    }
+    w
+}
+
+fn record(c: &mut Criterion) {
+    let mut w = WorkerStats::default();
+    // warm: the entry exists, as it does for every request after the first
+    w.record("GET", "/api/orders", 1_000, 100, None, 0.0);
+    let mut us = 1_000u64;
+    c.bench_function("record one sample (existing entry)", |b| {
+        b.iter(|| {
+            us = us
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407)
+                % 60_000_000;
+            w.record(
+                black_box("GET"),
+                black_box("/api/orders"),
+                us,
+                100,
+                None,
+                0.0,
+            );
+        })
+    });
+}
+
+fn merge(c: &mut Criterion) {
+    c.bench_function("merge a 500-endpoint worker delta", |b| {
+        b.iter_batched(
+            || (Aggregator::new(Limits::default()), delta(500, 20)),
+            |(mut agg, d)| agg.merge(d, 1000.5),
+            BatchSize::LargeInput,
+        )
+    });
+}
+
+fn snapshot(c: &mut Criterion) {
+    let mut agg = Aggregator::new(Limits::default());
+    agg.start(1000.0);
+    for s in 0..12 {
+        agg.merge(delta(500, 20), 1000.0 + s as f64);
+    }
+    let mut now = 1012.0;
+    c.bench_function("build a snapshot with 500 endpoints", |b| {
+        b.iter(|| {
+            now += 0.001;
+            black_box(agg.snapshot(now, &info()))
+        })
+    });
+    let snap = agg.snapshot(now, &info());
+    let json = serde_json::to_string(&snap).expect("serialise");
+    println!("snapshot with 500 endpoints: {} bytes of JSON", json.len());
+}
+
+criterion_group!(benches, record, merge, snapshot);
+criterion_main!(benches);
