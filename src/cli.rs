@@ -110,6 +110,10 @@ pub struct RunArgs {
     /// Worker threads generating load (default: one per core).
     #[arg(long, value_name = "N", env = "SURGE_WORKERS")]
     pub workers: Option<usize>,
+    /// How often statistics are published (dashboard updates, history points, history CSV
+    /// rows): 100ms to 1m, default 1s.
+    #[arg(long, value_name = "DURATION", env = "SURGE_TICK")]
+    pub tick: Option<String>,
     /// Address the dashboard listens on (0.0.0.0 exposes it to the network).
     #[arg(
         long,
@@ -150,6 +154,8 @@ pub struct Settings {
     pub client: ClientConfig,
     pub stop_timeout: Duration,
     pub workers: Option<usize>,
+    /// Snapshot interval.
+    pub tick: Duration,
     pub csv: Option<PathBuf>,
     pub csv_full_history: bool,
     pub json: Option<PathBuf>,
@@ -157,6 +163,24 @@ pub struct Settings {
     pub reset_stats: bool,
     pub only_summary: bool,
 }
+
+impl Settings {
+    /// The engine settings these run settings ask for.
+    pub fn engine_config(&self) -> crate::engine::EngineConfig {
+        let mut config = crate::engine::EngineConfig {
+            stop_timeout: self.stop_timeout,
+            tick: self.tick,
+            ..crate::engine::EngineConfig::default()
+        };
+        if let Some(w) = self.workers {
+            config.workers = w;
+        }
+        config
+    }
+}
+
+/// Default snapshot interval: one dashboard update and history point per second.
+pub const DEFAULT_TICK: Duration = Duration::from_secs(1);
 
 /// Default cap on concurrent users in open mode when `-u` is not given.
 pub const DEFAULT_OPEN_USERS: u32 = 100;
@@ -247,6 +271,16 @@ impl RunArgs {
         if self.workers == Some(0) {
             return Err(invalid("--workers must be at least 1".into()));
         }
+        let tick = match &self.tick {
+            Some(t) => duration("--tick", t)?,
+            None => DEFAULT_TICK,
+        };
+        if !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&tick) {
+            return Err(invalid(format!(
+                "--tick must be between 100ms and 1m, got {}",
+                crate::duration::format_duration(tick)
+            )));
+        }
         Ok(Settings {
             client: ClientConfig {
                 timeout,
@@ -259,6 +293,7 @@ impl RunArgs {
             run_time,
             stop_timeout: duration("-s/--stop-timeout", &self.stop_timeout)?,
             workers: self.workers,
+            tick,
             csv: self.csv.clone(),
             csv_full_history: self.csv_full_history,
             json: self.json.clone(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::Settings;
-use crate::engine::{Engine, EngineConfig, RunParams};
+use crate::engine::{Engine, RunParams};
 use crate::report::{self, CsvFiles};
 use crate::stats::{RunState, Snapshot};
 
@@ -37,13 +37,7 @@ pub async fn run<W: Write>(
     out: &mut W,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> Result<Outcome, HeadlessError> {
-    let mut config = EngineConfig {
-        stop_timeout: settings.stop_timeout,
-        ..EngineConfig::default()
-    };
-    if let Some(w) = settings.workers {
-        config.workers = w;
-    }
+    let config = settings.engine_config();
     let mut csv = match &settings.csv {
         Some(prefix) => Some(CsvFiles::create(prefix, settings.csv_full_history)?),
         None => None,

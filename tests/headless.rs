@@ -134,6 +134,10 @@ fn usage_errors_exit_2_naming_the_problem() {
     );
     usage_error(&["--headless", "-H", h, "--rate", "0"], &["--rate"]);
     usage_error(&["--headless"], &["-H/--host"]);
+    usage_error(
+        &["--headless", "-H", h, "--tick", "10ms"],
+        &["--tick", "100ms"],
+    );
     usage_error(&["--headless", "-H", "ftp://x"], &["ftp://x", "http://"]);
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("bad.toml");
@@ -229,4 +233,19 @@ fn every_option_can_come_from_surge_environment_variables() {
         target.seen.hits("/status/503")
     );
     assert!(target.seen.hits("/status/503") > 0);
+}
+
+#[test]
+fn the_tick_reaches_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = args("http://127.0.0.1:9/", dir.path());
+    assert_eq!(
+        a.settings(None).unwrap().engine_config().tick,
+        Duration::from_secs(1)
+    );
+    a.tick = Some("250ms".into());
+    let config = a.settings(None).unwrap().engine_config();
+    assert_eq!(config.tick, Duration::from_millis(250));
+    assert_eq!(config.workers, 2);
+    assert_eq!(config.stop_timeout, Duration::from_secs(10));
 }

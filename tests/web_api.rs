@@ -151,11 +151,13 @@ async fn index_and_assets() {
     assert!(a.header(header::CONTENT_TYPE).starts_with("text/html"));
     let v = web::assets::version();
     assert_eq!(v.len(), 10);
-    assert!(
-        a.body.contains(&format!("/static/{v}/app.js")),
-        "{}",
-        a.body
-    );
+    for script in ["charts.js", "table.js", "app.js"] {
+        assert!(
+            a.body.contains(&format!("/static/{v}/{script}")),
+            "{script}: {}",
+            a.body
+        );
+    }
     let start = a.body.find("type=\"application/json\">").unwrap() + 24;
     let end = start + a.body[start..].find("</script>").unwrap();
     let config: Value = serde_json::from_str(&a.body[start..end]).unwrap();
@@ -166,6 +168,7 @@ async fn index_and_assets() {
     for (file, ctype) in [
         ("app.js", "text/javascript"),
         ("charts.js", "text/javascript"),
+        ("table.js", "text/javascript"),
         ("style.css", "text/css"),
     ] {
         let a = get(&app, &format!("/static/{v}/{file}")).await;

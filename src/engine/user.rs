@@ -217,7 +217,7 @@ impl User {
                     now_if(&failure),
                 );
                 if self.run.open {
-                    stats.open.uncorrected.record(uncorrected);
+                    stats.open.uncorrected.record(uncorrected, bytes, false);
                 }
             }
             let Ok(resp) = result else { return it };

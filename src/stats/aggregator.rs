@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::entry::StatsEntry;
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
-use super::histogram::LatencyHistogram;
 use super::snapshot::*;
 use super::window::Window;
 use super::worker::WorkerStats;
@@ -86,7 +85,7 @@ pub struct Aggregator {
     late: u64,
     dropped: u64,
     max_lag_us: u64,
-    uncorrected: LatencyHistogram,
+    uncorrected: StatsEntry,
     stats_start: Option<f64>,
     history: VecDeque<HistoryPoint>,
     warnings: Vec<String>,
@@ -105,7 +104,7 @@ impl Aggregator {
             late: 0,
             dropped: 0,
             max_lag_us: 0,
-            uncorrected: LatencyHistogram::default(),
+            uncorrected: StatsEntry::default(),
             stats_start: None,
             history: VecDeque::new(),
             warnings: Vec::new(),
@@ -183,7 +182,7 @@ impl Aggregator {
         self.late += rest.open.late;
         self.dropped += rest.open.dropped;
         self.max_lag_us = self.max_lag_us.max(rest.open.max_lag_us);
-        self.uncorrected.add(&rest.open.uncorrected);
+        self.uncorrected += &rest.open.uncorrected;
     }
 
     fn warn_once(&mut self, message: String) {
@@ -264,11 +263,8 @@ impl Aggregator {
             late_starts: self.late,
             dropped_starts: self.dropped,
             max_start_lag_ms: self.max_lag_us as f64 / 1000.0,
-            uncorrected_percentiles: {
-                let min = self.uncorrected.quantiles(&[0.0])[0].unwrap_or(0);
-                let max = self.uncorrected.quantiles(&[1.0])[0].unwrap_or(0);
-                super::entry::clamp_ms(self.uncorrected.quantiles(&PERCENTILES), min, max)
-            },
+            // Exact extremes as for every entry: p100 is the true uncorrected max.
+            uncorrected_percentiles: self.uncorrected.percentiles_ms(),
         });
         Snapshot {
             seq: self.seq,
@@ -431,6 +427,29 @@ mod tests {
         assert_eq!(s.failures.len(), 6);
         assert_eq!(s.failures.iter().map(|f| f.occurrences).sum::<u64>(), 50);
         assert_eq!(s.warnings.len(), 2);
+    }
+
+    #[test]
+    fn uncorrected_p100_is_the_exact_max() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(0.0);
+        let mut w = WorkerStats::default();
+        for us in [5_000u64, 984_468, 12_345] {
+            w.record_start(0);
+            w.open.uncorrected.record(us, 0, false);
+        }
+        agg.merge(w, 1.0);
+        let info = RunInfo {
+            target_rate: Some(100.0),
+            ..info()
+        };
+        let om = agg.snapshot(2.0, &info).open_model.unwrap();
+        // The histogram bucket of 984.468 ms ends above it; the reported max must not.
+        assert_eq!(
+            om.uncorrected_percentiles.last().copied().flatten(),
+            Some(984.468)
+        );
+        assert_eq!(om.scheduled, 3);
     }
 
     #[test]

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::entry::StatsEntry;
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
-use super::histogram::LatencyHistogram;
 
 /// Statistics of one (method, name) recorded by one worker.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,8 +29,9 @@ pub struct OpenDelta {
     pub max_lag_us: u64,
     /// Starts dropped because too many were already waiting for a free user.
     pub dropped: u64,
-    /// Latency from the actual send (not corrected for coordinated omission).
-    pub uncorrected: LatencyHistogram,
+    /// Latency from the actual send (not corrected for coordinated omission), with exact
+    /// extremes like every entry.
+    pub uncorrected: StatsEntry,
 }
 
 /// A start this much behind its intended time (µs) counts as late.

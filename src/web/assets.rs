@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// The embedded files: name, content type, bytes.
-pub const FILES: [(&str, &str, &[u8]); 4] = [
+pub const FILES: [(&str, &str, &[u8]); 5] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -25,6 +25,11 @@ pub const FILES: [(&str, &str, &[u8]); 4] = [
         "report.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/report.js"),
+    ),
+    (
+        "table.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/table.js"),
     ),
     (
         "style.css",

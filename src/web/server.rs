@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{api, app, AppState, Defaults};
 use crate::cli::Settings;
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::Engine;
 use crate::report::{self, CsvFiles};
 use crate::stats::RunState;
 
@@ -42,13 +42,7 @@ pub async fn run(
     opts: ServeOptions,
     interrupt: impl Future<Output = ()>,
 ) -> Result<i32, ServeError> {
-    let mut config = EngineConfig {
-        stop_timeout: settings.stop_timeout,
-        ..EngineConfig::default()
-    };
-    if let Some(w) = settings.workers {
-        config.workers = w;
-    }
+    let config = settings.engine_config();
     let defaults = Defaults {
         tick: config.tick,
         ..defaults
