@@ -74,7 +74,8 @@
   function meta(s, history) {
     const dl = $("#meta");
     const start = s.stats_start || (history.length ? history[0].time : null);
-    const dur = start != null ? s.time - start : 0;
+    const end = s.stats_end != null ? s.stats_end : s.time;
+    const dur = start != null ? end - start : 0;
     const total = s.total || {};
     const failPct = total.num_requests ? (100 * total.num_failures) / total.num_requests : 0;
     const items = [
@@ -82,7 +83,7 @@
       ["Status", s.state],
       ["Run", `#${s.run}`],
       ["Start", fmtTime(start)],
-      ["End", fmtTime(s.time)],
+      ["End", fmtTime(end)],
       ["Duration", fmtDuration(dur)],
       ["Users", fmtInt(s.user_count)],
       ["Requests", fmtInt(total.num_requests)],

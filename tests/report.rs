@@ -44,6 +44,8 @@ fn snapshot() -> Snapshot {
         run: 1,
         host: "http://127.0.0.1:8080".into(),
         stats_start: Some(T0),
+        // stopped at T0 + 60 s, read 0.4 s later: durations end at the stop
+        stats_end: Some(T0 + 60.0),
         entries: vec![
             entry("GET", "/api/stores/[id]/stock", 1200, 30, 10.0),
             entry("POST", "/search?q=a,b \"quoted\"", 3, 0, 200.0),
@@ -290,8 +292,9 @@ fn json_has_documented_shape() {
     }
     assert_eq!(v["state"], "stopped");
     assert_eq!(v["started_at"], "2026-11-22T21:49:53.000Z");
-    assert_eq!(v["ended_at"], v["time"]);
-    assert!((v["duration_s"].as_f64().unwrap() - 60.4).abs() < 1e-6);
+    assert_eq!(v["ended_at"], "2026-11-22T21:50:53.000Z");
+    assert_ne!(v["ended_at"], v["time"]);
+    assert!((v["duration_s"].as_f64().unwrap() - 60.0).abs() < 1e-6);
     assert_eq!(v["stats"].as_array().unwrap().len(), 3);
     let stock = &v["stats"][0];
     assert_eq!(stock["method"], "GET");

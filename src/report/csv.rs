@@ -282,6 +282,7 @@ fn empty_snapshot_like() -> Snapshot {
         run: 0,
         host: String::new(),
         stats_start: None,
+        stats_end: None,
         entries: Vec::new(),
         total,
         failures: Vec::new(),

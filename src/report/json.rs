@@ -8,8 +8,8 @@
 //!   "host": "http://127.0.0.1:8080",
 //!   "started_at": "2026-11-22T21:49:53.123Z" | null,   // stats start (test start or reset)
 //!   "time": "2026-11-22T21:50:53.123Z",                // when these figures were taken
-//!   "ended_at": "2026-11-22T21:50:53.123Z" | null,     // = time once the state is stopped
-//!   "duration_s": 60.0,                // time - started_at (0 when not started)
+//!   "ended_at": "2026-11-22T21:50:53.123Z" | null,     // when the test stopped (null while running)
+//!   "duration_s": 60.0,                // (ended_at or time) - started_at (0 when not started)
 //!   "user_count": 50,
 //!   "stats": [ ENTRY, ... ],           // per (method, name), sorted by name then method
 //!   "total": ENTRY,                    // Aggregated (method "", name "Aggregated")
@@ -38,7 +38,7 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 
 use super::format::iso_utc;
-use crate::stats::{EntrySnapshot, RunState, Snapshot, PERCENTILE_LABELS};
+use crate::stats::{EntrySnapshot, Snapshot, PERCENTILE_LABELS};
 
 /// A float as JSON: `null` for NaN and infinities.
 fn number(v: f64) -> Value {
@@ -83,9 +83,8 @@ fn entry(e: &EntrySnapshot) -> Value {
 
 /// The documented JSON summary of a snapshot (see the module docs for the shape).
 pub fn to_json(snap: &Snapshot) -> Value {
-    let duration = snap
-        .stats_start
-        .map_or(0.0, |start| (snap.time - start).max(0.0));
+    let end = snap.stats_end.unwrap_or(snap.time);
+    let duration = snap.stats_start.map_or(0.0, |start| (end - start).max(0.0));
     let failures: Vec<Value> = snap
         .failures
         .iter()
@@ -123,7 +122,7 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "host": snap.host,
         "started_at": snap.stats_start.map(iso_utc),
         "time": time,
-        "ended_at": (snap.state == RunState::Stopped).then_some(&time),
+        "ended_at": snap.stats_end.map(iso_utc),
         "duration_s": number(duration),
         "user_count": snap.user_count,
         "stats": snap.entries.iter().map(entry).collect::<Vec<_>>(),

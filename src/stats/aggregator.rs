@@ -87,6 +87,8 @@ pub struct Aggregator {
     max_lag_us: u64,
     uncorrected: StatsEntry,
     stats_start: Option<f64>,
+    /// When the run was first seen stopped: whole-run rates freeze there.
+    stopped_at: Option<f64>,
     history: VecDeque<HistoryPoint>,
     warnings: Vec<String>,
     seq: u64,
@@ -106,6 +108,7 @@ impl Aggregator {
             max_lag_us: 0,
             uncorrected: StatsEntry::default(),
             stats_start: None,
+            stopped_at: None,
             history: VecDeque::new(),
             warnings: Vec::new(),
             seq: 0,
@@ -200,7 +203,13 @@ impl Aggregator {
     pub fn snapshot(&mut self, now: f64, info: &RunInfo) -> Snapshot {
         self.seq += 1;
         let start = self.stats_start.unwrap_or(now);
-        let elapsed = (now - start).max(1e-9);
+        if info.state != RunState::Stopped {
+            self.stopped_at = None;
+        } else if self.stopped_at.is_none() && self.stats_start.is_some() {
+            // The first snapshot of a stopped run is published right after the drain.
+            self.stopped_at = Some(now);
+        }
+        let elapsed = (self.stopped_at.unwrap_or(now) - start).max(1e-9);
         let mut entries = Vec::with_capacity(self.entries.len());
         let cap = self.limits.entry_history_points;
         for ((name, method), agg) in self.entries.iter_mut() {
@@ -274,6 +283,7 @@ impl Aggregator {
             run: info.run,
             host: info.host.clone(),
             stats_start: self.stats_start,
+            stats_end: self.stopped_at,
             entries,
             total,
             failures,
@@ -427,6 +437,32 @@ mod tests {
         assert_eq!(s.failures.len(), 6);
         assert_eq!(s.failures.iter().map(|f| f.occurrences).sum::<u64>(), 50);
         assert_eq!(s.warnings.len(), 2);
+    }
+
+    #[test]
+    fn whole_run_rates_freeze_when_the_test_stops() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(100.0);
+        let mut w = WorkerStats::default();
+        for _ in 0..80 {
+            w.record("GET", "/", 10, 0, None, 104.0);
+        }
+        agg.merge(w, 104.0);
+        let running = agg.snapshot(104.0, &info());
+        assert_eq!(running.total.total_rps, 20.0);
+        assert_eq!(running.stats_end, None);
+        let stopped = RunInfo {
+            state: RunState::Stopped,
+            ..info()
+        };
+        let at_stop = agg.snapshot(108.0, &stopped);
+        let later = agg.snapshot(130.0, &stopped);
+        assert_eq!(at_stop.total.total_rps, 10.0);
+        assert_eq!(later.total.total_rps, 10.0);
+        assert_eq!(later.stats_end, Some(108.0));
+        // A new test (or a reset) starts the clock again.
+        agg.reset(140.0);
+        assert_eq!(agg.snapshot(141.0, &info()).stats_end, None);
     }
 
     #[test]

@@ -177,6 +177,9 @@ pub struct Snapshot {
     pub host: String,
     /// Unix time when the statistics started (test start or last reset).
     pub stats_start: Option<f64>,
+    /// Unix time when the test stopped: whole-run rates and durations end here, however
+    /// long after the stop the snapshot is read. `None` while a test runs.
+    pub stats_end: Option<f64>,
     /// Per (method, name), sorted by name then method.
     pub entries: Vec<EntrySnapshot>,
     /// The `Aggregated` entry, fed by every request.
