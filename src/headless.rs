@@ -89,9 +89,7 @@ pub async fn run<W: Write>(
         csv.finish(&snapshot)?;
     }
     if let Some(path) = &settings.json {
-        let file = std::fs::File::create(path)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        report::write_json(std::io::BufWriter::new(file), &snapshot)?;
+        report::write_json_file(path, &snapshot)?;
     }
     report::print_summary(&mut *out, &snapshot)?;
     let exit_code = if snapshot.total.num_failures > 0 {

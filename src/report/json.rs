@@ -140,3 +140,10 @@ pub fn write_json<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     writeln!(w)?;
     w.flush()
 }
+
+/// Write the JSON summary to the file at `path` (`--json`); errors name the file.
+pub fn write_json_file(path: &std::path::Path, snap: &Snapshot) -> io::Result<()> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    write_json(io::BufWriter::new(file), snap)
+}

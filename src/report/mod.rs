@@ -16,4 +16,4 @@ pub mod json;
 
 pub use self::console::{print_summary, print_table};
 pub use self::csv::{write_exceptions, write_failures, write_stats, CsvFiles, HistoryCsv};
-pub use self::json::{to_json, write_json};
+pub use self::json::{to_json, write_json, write_json_file};

@@ -224,17 +224,6 @@ impl Aggregator {
             entries.push(snap);
         }
         let total = entry_snapshot("", "Aggregated", &mut self.total, now, start, elapsed);
-        let point = HistoryPoint {
-            seq: self.seq,
-            run: info.run,
-            time: now.floor() as u64,
-            user_count: info.user_count,
-            current_rps: total.current_rps,
-            current_fail_per_sec: total.current_fail_per_sec,
-            current_p50_ms: total.current_percentile(0.5),
-            current_p95_ms: total.current_percentile(0.95),
-        };
-        push_capped(&mut self.history, point, self.limits.history_points);
         let mut failures: Vec<FailureSnapshot> = self
             .failures
             .iter()
@@ -275,7 +264,7 @@ impl Aggregator {
             // Exact extremes as for every entry: p100 is the true uncorrected max.
             uncorrected_percentiles: self.uncorrected.percentiles_ms(),
         });
-        Snapshot {
+        let snapshot = Snapshot {
             seq: self.seq,
             time: now,
             state: info.state,
@@ -290,7 +279,10 @@ impl Aggregator {
             exceptions,
             open_model,
             warnings: self.warnings.clone(),
-        }
+        };
+        let point = HistoryPoint::of(&snapshot);
+        push_capped(&mut self.history, point, self.limits.history_points);
+        snapshot
     }
 
     /// The aggregated per-second history (oldest first).

@@ -95,9 +95,7 @@ pub async fn run(
         }
     }
     if let Some(path) = &settings.json {
-        let file = std::fs::File::create(path)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        report::write_json(std::io::BufWriter::new(file), &snapshot)?;
+        report::write_json_file(path, &snapshot)?;
     }
     let _ = stop_tx.send(());
     // Open event streams never end by themselves: give them a moment, then leave.
