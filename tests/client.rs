@@ -179,7 +179,7 @@ fn garbage_is_malformed() {
         let err = default_client().send(get(url), false).await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "malformed HTTP response: invalid HTTP version parsed"
+            "malformed HTTP response: invalid HTTP version"
         );
     });
 }
@@ -483,4 +483,115 @@ fn describe_status_excerpts() {
     for (code, body, expected) in cases {
         assert_eq!(describe_status(status(*code), body.as_bytes()), *expected);
     }
+}
+
+#[test]
+fn post_is_not_repeated_on_a_connection_closed_under_it() {
+    run_local(async {
+        // Answers one request per connection without saying so, then closes after a while:
+        // a POST racing that close must fail, never be sent twice.
+        let posts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = posts.clone();
+        let addr = start_raw(move |mut s| {
+            let seen = seen.clone();
+            async move {
+                if read_head(&mut s).await {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    write_raw(&mut s, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+                }
+                // Keep the socket open a moment, then close without a word.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let mut c = default_client();
+        assert_eq!(
+            c.send(post(url.clone(), "a"), false).await.unwrap().status,
+            StatusCode::OK
+        );
+        // The connection is still open: this POST goes out on it and the peer never answers.
+        // (Unread, it makes the close a reset.)
+        let err = c.send(post(url.clone(), "b"), false).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RequestError::ConnectionClosed | RequestError::ConnectionReset
+            ),
+            "{err}"
+        );
+        // Once the close has arrived, the next POST sees it first and opens a fresh connection.
+        assert_eq!(
+            c.send(post(url.clone(), "c"), false).await.unwrap().status,
+            StatusCode::OK
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            c.send(post(url, "d"), false).await.unwrap().status,
+            StatusCode::OK
+        );
+        assert_eq!(posts.load(std::sync::atomic::Ordering::SeqCst), 3);
+    });
+}
+
+#[test]
+fn chunked_interim_and_close_delimited_bodies() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                write_raw(
+                    &mut s,
+                    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+                      5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: 1\r\n\r\n",
+                )
+                .await;
+            }
+            if read_head(&mut s).await {
+                write_raw(&mut s, b"HTTP/1.1 204 No Content\r\n\r\n").await;
+            }
+            if read_head(&mut s).await {
+                write_raw(&mut s, b"HTTP/1.0 200 OK\r\n\r\nuntil the end").await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let mut c = default_client();
+        let resp = c.send(get(url.clone()), true).await.unwrap();
+        assert_eq!(resp.status, StatusCode::OK);
+        assert_eq!(&resp.body[..], b"hello, world");
+        assert_eq!(resp.body_len, 12);
+        let resp = c.send(get(url.clone()), true).await.unwrap();
+        assert_eq!(resp.status, StatusCode::NO_CONTENT);
+        assert_eq!(resp.body_len, 0);
+        let resp = c.send(get(url), true).await.unwrap();
+        assert_eq!(&resp.body[..], b"until the end");
+        assert_eq!(c.last_version(), Version::HTTP_10);
+        assert_eq!(
+            c.idle_connections(),
+            0,
+            "a close-delimited body ends the connection"
+        );
+    });
+}
+
+#[test]
+fn truncated_chunked_body_is_a_body_error() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                write_raw(
+                    &mut s,
+                    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n10\r\nshort",
+                )
+                .await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let err = default_client().send(get(url), false).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error reading body: connection closed before the end of the body"
+        );
+    });
 }

@@ -19,7 +19,7 @@ pub(crate) struct ReadBody {
 /// The kept prefix under construction: the first chunk is kept without copying, and only a
 /// body arriving in several chunks is copied into one buffer.
 #[derive(Default)]
-struct Keeper {
+pub(crate) struct Keeper {
     first: Bytes,
     rest: Option<BytesMut>,
     truncated: bool,
@@ -30,7 +30,7 @@ impl Keeper {
         self.rest.as_ref().map_or(self.first.len(), BytesMut::len)
     }
 
-    fn push(&mut self, mut data: Bytes, cap: usize) {
+    pub(crate) fn push(&mut self, mut data: Bytes, cap: usize) {
         let room = cap.saturating_sub(self.kept_len());
         if data.len() > room {
             self.truncated = true;
@@ -52,7 +52,7 @@ impl Keeper {
         }
     }
 
-    fn finish(self) -> (Bytes, bool) {
+    pub(crate) fn finish(self) -> (Bytes, bool) {
         let kept = match self.rest {
             Some(buf) => buf.freeze(),
             None => self.first,

@@ -1,23 +1,28 @@
 //! Connections of one user: resolving and connecting (DNS, TCP with `TCP_NODELAY`, rustls
-//! with ALPN), the hyper HTTP/1.1 or HTTP/2 handshake, the spawned connection driver, and the
-//! small per-user pool holding one kept-alive connection per origin.
+//! with ALPN), HTTP/1.1 on Surge's own inline connection (`h1`) or HTTP/2 through hyper (its
+//! spawned connection driver), and the small per-user pool holding one kept-alive connection
+//! per origin.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::HeaderValue;
+use http::header::{CONTENT_LENGTH, COOKIE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Version};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::task::AbortHandle;
-use url::{Host, Url};
+use url::{Host, Position, Url};
 
+use super::body::{self, ReadBody};
 use super::error::RequestError;
+use super::h1::{self, BodyKind, H1Conn, Stream};
 use super::tls::ALPN_H2;
+use super::Request;
 
 /// The body type of every request: the engine hands over complete bodies.
 pub(crate) type ReqBody = Full<Bytes>;
@@ -59,17 +64,42 @@ impl<'a> Target<'a> {
     }
 }
 
-/// The hyper handle requests are sent through.
+/// How requests travel on a connection.
 enum Sender {
-    H1(http1::SendRequest<ReqBody>),
-    H2(http2::SendRequest<ReqBody>),
+    /// HTTP/1.1, driven inline by the user's task.
+    H1(H1Conn),
+    /// HTTP/2 through hyper; its connection driver runs as a task, stopped on drop.
+    H2 {
+        sender: http2::SendRequest<ReqBody>,
+        driver: AbortHandle,
+    },
 }
 
-/// One open connection to an origin. Dropping it stops its driver task, which closes the
-/// socket: a connection whose request was abandoned (timeout) is in an unknown state.
+impl Drop for Sender {
+    fn drop(&mut self) {
+        if let Sender::H2 { driver, .. } = self {
+            driver.abort();
+        }
+    }
+}
+
+/// A response head.
+pub(crate) struct Head {
+    pub status: http::StatusCode,
+    pub version: http::Version,
+    pub headers: http::HeaderMap,
+}
+
+/// What is left to read of a response after its head.
+pub(crate) enum PendingBody {
+    H1(BodyKind),
+    H2(Incoming),
+}
+
+/// One open connection to an origin. Dropping it closes the socket: a connection whose
+/// request was abandoned (timeout) is in an unknown state.
 pub(crate) struct Conn {
     sender: Sender,
-    driver: AbortHandle,
     https: bool,
     host: Box<str>,
     port: u16,
@@ -79,41 +109,76 @@ pub(crate) struct Conn {
     pub reused: bool,
 }
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.driver.abort();
-    }
-}
-
 impl Conn {
     /// Whether this connection serves `target`'s origin.
     fn serves(&self, target: &Target<'_>) -> bool {
         self.port == target.port && self.https == target.https && *self.host == *target.host_str
     }
 
-    /// Whether requests go over HTTP/2 (negotiated by ALPN).
-    pub fn is_h2(&self) -> bool {
-        matches!(self.sender, Sender::H2(_))
-    }
-
     /// Waits until the connection can take a request; false when it was closed meanwhile.
     pub async fn ready(&mut self) -> bool {
         match &mut self.sender {
-            Sender::H1(s) => !s.is_closed() && s.ready().await.is_ok(),
-            Sender::H2(s) => !s.is_closed() && s.ready().await.is_ok(),
+            Sender::H1(c) => c.is_open(),
+            Sender::H2 { sender, .. } => !sender.is_closed() && sender.ready().await.is_ok(),
         }
     }
 
     /// Sends a request and waits for the response head.
     pub async fn send(
         &mut self,
-        req: http::Request<ReqBody>,
-    ) -> Result<http::Response<Incoming>, RequestError> {
-        let result = match &mut self.sender {
-            Sender::H1(s) => s.send_request(req).await,
-            Sender::H2(s) => s.send_request(req).await,
-        };
-        result.map_err(|e| RequestError::from_hyper(&e))
+        req: &Request,
+        cookie: Option<&HeaderValue>,
+    ) -> Result<(Head, PendingBody), RequestError> {
+        match &mut self.sender {
+            Sender::H1(c) => {
+                let h = c.send(req, &self.host_header, cookie).await?;
+                let head = Head {
+                    status: h.status,
+                    version: h.version,
+                    headers: h.headers,
+                };
+                Ok((head, PendingBody::H1(h.body)))
+            }
+            Sender::H2 { sender, .. } => {
+                let response = sender
+                    .send_request(build_h2(req, cookie.cloned())?)
+                    .await
+                    .map_err(|e| RequestError::from_hyper(&e))?;
+                let (parts, incoming) = response.into_parts();
+                let head = Head {
+                    status: parts.status,
+                    version: parts.version,
+                    headers: parts.headers,
+                };
+                Ok((head, PendingBody::H2(incoming)))
+            }
+        }
+    }
+
+    /// Reads the rest of a response to its end, keeping its first `cap` bytes. Returns
+    /// whether the connection can carry another request.
+    pub async fn read_body(
+        &mut self,
+        head: &Head,
+        pending: PendingBody,
+        cap: usize,
+    ) -> Result<(ReadBody, bool), RequestError> {
+        let alive = h1::keeps_alive(head.version, &head.headers);
+        match (pending, &mut self.sender) {
+            (PendingBody::H1(kind), Sender::H1(c)) => {
+                let body = c.read_body(kind, alive, cap).await?;
+                Ok((body, c.is_usable()))
+            }
+            (PendingBody::H2(incoming), _) => {
+                let body = body::read(incoming, cap)
+                    .await
+                    .map_err(|e| RequestError::from_body(&e))?;
+                Ok((body, alive))
+            }
+            (PendingBody::H1(_), Sender::H2 { .. }) => Err(RequestError::Io(
+                "an HTTP/1.1 body pending on an HTTP/2 connection".to_string(),
+            )),
+        }
     }
 }
 
@@ -125,21 +190,20 @@ pub(crate) async fn connect(
 ) -> Result<Conn, RequestError> {
     let stream = connect_tcp(target).await?;
     let _ = stream.set_nodelay(true);
-    let (sender, driver) = if target.https {
+    let sender = if target.https {
         let config = tls.as_ref().map_err(|e| RequestError::Tls(e.clone()))?;
         let name = server_name(&target.host)?;
         let tls_stream = tokio_rustls::TlsConnector::from(config.clone())
             .connect(name, stream)
             .await
             .map_err(|e| RequestError::from_tls_io(&e))?;
-        let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(ALPN_H2);
-        if h2 {
+        if tls_stream.get_ref().1.alpn_protocol() == Some(ALPN_H2) {
             handshake_h2(TokioIo::new(tls_stream)).await?
         } else {
-            handshake_h1(TokioIo::new(tls_stream)).await?
+            Sender::H1(H1Conn::new(Stream::Tls(Box::new(tls_stream))))
         }
     } else {
-        handshake_h1(TokioIo::new(stream)).await?
+        Sender::H1(H1Conn::new(Stream::Plain(stream)))
     };
     let mut host_header = String::with_capacity(target.host_str.len() + 6);
     host_header.push_str(target.host_str);
@@ -151,7 +215,6 @@ pub(crate) async fn connect(
         .map_err(|_| RequestError::InvalidUrl(format!("invalid host {}", target.host_str)))?;
     Ok(Conn {
         sender,
-        driver,
         https: target.https,
         host: target.host_str.into(),
         port: target.port,
@@ -196,23 +259,8 @@ fn server_name(host: &Host<&str>) -> Result<ServerName<'static>, RequestError> {
     }
 }
 
-/// HTTP/1.1 handshake; the connection driver runs as its own task.
-async fn handshake_h1<T>(io: TokioIo<T>) -> Result<(Sender, AbortHandle), RequestError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, connection) = http1::Builder::new()
-        .handshake(io)
-        .await
-        .map_err(|e| RequestError::from_hyper(&e))?;
-    let driver = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok((Sender::H1(sender), driver.abort_handle()))
-}
-
 /// HTTP/2 handshake, with windows large enough not to throttle big bodies.
-async fn handshake_h2<T>(io: TokioIo<T>) -> Result<(Sender, AbortHandle), RequestError>
+async fn handshake_h2<T>(io: TokioIo<T>) -> Result<Sender, RequestError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -225,7 +273,10 @@ where
     let driver = tokio::spawn(async move {
         let _ = connection.await;
     });
-    Ok((Sender::H2(sender), driver.abort_handle()))
+    Ok(Sender::H2 {
+        sender,
+        driver: driver.abort_handle(),
+    })
 }
 
 /// One user's idle connections, at most one per origin (a user sends one request at a
@@ -254,4 +305,48 @@ impl Pool {
     pub fn len(&self) -> usize {
         self.idle.len()
     }
+}
+
+/// The hyper request for `req` on HTTP/2: absolute URI, the user's headers, then
+/// `user-agent`, `content-length` and the jar's cookies unless the user set them.
+fn build_h2(
+    req: &Request,
+    cookie: Option<HeaderValue>,
+) -> Result<http::Request<ReqBody>, RequestError> {
+    let uri = http::Uri::try_from(&req.url[..Position::AfterQuery])
+        .map_err(|e| RequestError::InvalidUrl(format!("{}: {e}", req.url)))?;
+    let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
+    for (name, value) in &req.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(super::DEFAULT_USER_AGENT),
+        );
+    }
+    if super::wants_length(req) && !headers.contains_key(CONTENT_LENGTH) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(req.body.len()));
+    }
+    if let Some(cookie) = cookie {
+        match headers.get_mut(COOKIE) {
+            Some(existing) => {
+                let mut joined = existing.as_bytes().to_vec();
+                joined.extend_from_slice(b"; ");
+                joined.extend_from_slice(cookie.as_bytes());
+                if let Ok(value) = HeaderValue::from_bytes(&joined) {
+                    *existing = value;
+                }
+            }
+            None => {
+                headers.insert(COOKIE, cookie);
+            }
+        }
+    }
+    let mut out = http::Request::new(Full::new(req.body.clone()));
+    *out.method_mut() = req.method.clone();
+    *out.uri_mut() = uri;
+    *out.headers_mut() = headers;
+    *out.version_mut() = Version::HTTP_2;
+    Ok(out)
 }

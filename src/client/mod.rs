@@ -2,6 +2,7 @@
 //!
 //! - `conn`: connecting (DNS, TCP, rustls with ALPN), HTTP/1.1 or HTTP/2 handshakes, and the
 //!   per-user pool of kept-alive connections (one per origin).
+//! - `h1`: Surge's own HTTP/1.1 connection, driven inline by the user's task.
 //! - `tls`: the rustls configuration built once per run (webpki roots, or any certificate
 //!   for `insecure`).
 //! - `body`: reading bodies to their end, counting bytes and keeping at most a cap.
@@ -14,6 +15,7 @@ mod body;
 mod conn;
 mod cookies;
 pub mod error;
+mod h1;
 mod redirect;
 mod status;
 mod tls;
@@ -24,12 +26,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
-use http_body_util::Full;
-use url::Position;
+use http::{HeaderMap, Method, StatusCode, Version};
 
-use conn::{Conn, Pool, ReqBody, Target};
+use conn::{Pool, Target};
 
 /// Largest body kept in memory for checks and captures; bigger bodies are counted, not kept.
 pub const MAX_KEPT_BODY: usize = 16 * 1024 * 1024;
@@ -184,36 +183,34 @@ impl UserClient {
             None => conn::connect(&target, &self.shared.tls).await?,
         };
         let cookie = self.jar.header_for(&req.url);
-        let head = match conn.send(build(req, &conn, cookie.clone())?).await {
-            Ok(head) => head,
-            Err(e) if conn.reused && e.is_stale_connection() => {
-                // The peer closed the kept-alive connection (idle timeout): once more, fresh.
+        let (head, pending) = match conn.send(req, cookie.as_ref()).await {
+            Ok(sent) => sent,
+            // The peer closed the kept-alive connection (idle timeout) before reading the
+            // request: once more on a fresh one, unless the request may not be repeated.
+            Err(e) if conn.reused && e.is_stale_connection() && is_idempotent(&req.method) => {
                 drop(conn);
                 conn = conn::connect(&target, &self.shared.tls).await?;
-                conn.send(build(req, &conn, cookie)?).await?
+                conn.send(req, cookie.as_ref()).await?
             }
             Err(e) => return Err(e),
         };
         conn.reused = true;
-        let (parts, incoming) = head.into_parts();
-        self.jar.store_from(&parts.headers, &req.url);
+        self.jar.store_from(&head.headers, &req.url);
         let cap = if keep_body {
             MAX_KEPT_BODY
-        } else if parts.status.as_u16() >= 400 {
+        } else if head.status.as_u16() >= 400 {
             ERROR_EXCERPT_BYTES
         } else {
             0
         };
-        let body = body::read(incoming, cap)
-            .await
-            .map_err(|e| RequestError::from_body(&e))?;
-        self.last_version = parts.version;
-        if keeps_alive(&parts) {
+        let (body, reusable) = conn.read_body(&head, pending, cap).await?;
+        self.last_version = head.version;
+        if reusable {
             self.pool.put(conn);
         }
         Ok(Response {
-            status: parts.status,
-            headers: parts.headers,
+            status: head.status,
+            headers: head.headers,
             body: body.kept,
             body_truncated: body.truncated,
             body_len: body.len,
@@ -221,86 +218,18 @@ impl UserClient {
     }
 }
 
-/// Whether the connection may serve another request after this response.
-fn keeps_alive(parts: &http::response::Parts) -> bool {
-    let close = parts
-        .headers
-        .get_all(CONNECTION)
-        .iter()
-        .any(|v| contains_token(v.as_bytes(), b"close"));
-    match parts.version {
-        Version::HTTP_10 => {
-            !close
-                && parts
-                    .headers
-                    .get(CONNECTION)
-                    .is_some_and(|v| contains_token(v.as_bytes(), b"keep-alive"))
-        }
-        _ => !close,
-    }
+/// Whether a request may be sent again when its connection turned out to be closed
+/// (RFC 9110 §9.2.2): repeating a POST could, for instance, create an order twice.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
 }
 
-/// Whether a comma-separated header value contains `token` (ASCII case-insensitive).
-fn contains_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|b| *b == b',')
-        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
-}
-
-/// The hyper request for `req` on `conn`: origin-form URI for HTTP/1.1 (absolute for
-/// HTTP/2), the user's headers, then `host`, `user-agent`, `content-length` and cookies
-/// unless the user set them.
-fn build(
-    req: &Request,
-    conn: &Conn,
-    cookie: Option<HeaderValue>,
-) -> Result<http::Request<ReqBody>, RequestError> {
-    let h2 = conn.is_h2();
-    let target = if h2 {
-        &req.url[..Position::AfterQuery]
-    } else {
-        &req.url[Position::BeforePath..Position::AfterQuery]
-    };
-    let uri = http::Uri::try_from(target)
-        .map_err(|e| RequestError::InvalidUrl(format!("{}: {e}", req.url)))?;
-    let mut headers = HeaderMap::with_capacity(req.headers.len() + 4);
-    for (name, value) in &req.headers {
-        headers.append(name.clone(), value.clone());
-    }
-    if !h2 && !headers.contains_key(HOST) {
-        headers.insert(HOST, conn.host_header.clone());
-    }
-    if !headers.contains_key(USER_AGENT) {
-        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
-    }
-    let wants_length =
-        !req.body.is_empty() || matches!(req.method, Method::POST | Method::PUT | Method::PATCH);
-    if wants_length && !headers.contains_key(CONTENT_LENGTH) {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(req.body.len()));
-    }
-    if let Some(cookie) = cookie {
-        match headers.get_mut(COOKIE) {
-            Some(existing) => {
-                let mut joined = existing.as_bytes().to_vec();
-                joined.extend_from_slice(b"; ");
-                joined.extend_from_slice(cookie.as_bytes());
-                if let Ok(value) = HeaderValue::from_bytes(&joined) {
-                    *existing = value;
-                }
-            }
-            None => {
-                headers.insert(COOKIE, cookie);
-            }
-        }
-    }
-    let mut out = http::Request::new(Full::new(req.body.clone()));
-    *out.method_mut() = req.method.clone();
-    *out.uri_mut() = uri;
-    *out.headers_mut() = headers;
-    if h2 {
-        *out.version_mut() = Version::HTTP_2;
-    }
-    Ok(out)
+/// Whether the request carries a `content-length` (a body, or a method that expects one).
+fn wants_length(req: &Request) -> bool {
+    !req.body.is_empty() || matches!(req.method, Method::POST | Method::PUT | Method::PATCH)
 }
 
 #[cfg(test)]
@@ -308,8 +237,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connection_tokens() {
-        assert!(contains_token(b"keep-alive, Close", b"close"));
-        assert!(!contains_token(b"closed", b"close"));
+    fn only_idempotent_requests_are_retried() {
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::PUT));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
     }
 }
