@@ -185,6 +185,10 @@
     $("#fig-rps").textContent = `${fmtRate(s.total.current_rps)} req/s`;
     const ratio = s.total.num_requests ? (100 * s.total.num_failures) / s.total.num_requests : 0;
     $("#fig-fail").textContent = fmtPct(ratio);
+    const g = s.generator || {};
+    const cpu = g.cpu_percent == null ? "" : `CPU ${Math.round(g.cpu_percent)} % · `;
+    $("#fig-gen").textContent = s.state === "ready" ? "–" : `${cpu}lag ${fmtMs(g.lag_ms)} ms`;
+    $("#fig-gen-box").dataset.overloaded = g.overloaded ? "yes" : "no";
     document.body.dataset.state = s.state;
     document.title = `Surge · ${s.state} · ${fmtRate(s.total.current_rps)} req/s`;
     updatePanels();
@@ -221,6 +225,11 @@
     const banner = $("#banner");
     const parts = [];
     for (const w of s.warnings || []) parts.push({ cls: "warn", text: `⚠ ${w}` });
+    const g = s.generator || {};
+    if (g.overloaded) {
+      parts.push({ cls: "warn", text: "⚠ Surge itself is the bottleneck right now: the figures measure the generator, not the target." });
+    }
+    for (const r of g.ranges || []) parts.push({ cls: "warn", text: `⚠ ${r.message}` });
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];

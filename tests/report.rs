@@ -67,6 +67,7 @@ fn snapshot() -> Snapshot {
         }],
         open_model: None,
         warnings: vec![],
+        generator: Default::default(),
     }
 }
 

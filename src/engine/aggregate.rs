@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::stats::{unix_now, Aggregator, Limits, Snapshot};
+use crate::stats::{unix_now, Aggregator, Limits, RunState, Snapshot};
 
 use super::{AggMsg, Status};
 
@@ -43,7 +43,10 @@ pub async fn run(
                     let _ = ack.send(agg.history().iter().cloned().collect());
                 }
             },
-            _ = ticker.tick() => {
+            due = ticker.tick() => {
+                let lag = due.elapsed();
+                let running = matches!(status.state(), RunState::Spawning | RunState::Running);
+                agg.health_tick(unix_now(), running, lag.as_micros() as u64);
                 publish(&mut agg);
             }
         }

@@ -13,6 +13,7 @@
 
 mod aggregate;
 mod controller;
+mod cpu;
 pub mod mix;
 pub mod outcome;
 mod precise;

@@ -13,8 +13,10 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::stats::health::WorkerHealth;
 use crate::stats::WorkerStats;
 
+use super::cpu;
 use super::run::RunCtx;
 use super::user::{run_user, StopSignal};
 use super::{AggMsg, Status};
@@ -119,6 +121,24 @@ impl WorkerLocal {
         }
     }
 
+    /// Notes the worker's health over the flush interval that ended at `now`: CPU time of
+    /// its thread, and how late the flush timer (due at `due`) fired.
+    fn note_health(&self, clock: &mut HealthClock, due: Instant, now: Instant) {
+        let cpu = cpu::thread_cpu_time();
+        let interval = WorkerHealth {
+            worker: clock.worker,
+            cpu_us: match (cpu, clock.cpu) {
+                (Some(now_cpu), Some(last)) => Some(micros(now_cpu.saturating_sub(last))),
+                _ => None,
+            },
+            wall_us: micros(now - clock.wall),
+            max_lag_us: micros(now.saturating_duration_since(due)),
+        };
+        clock.cpu = cpu;
+        clock.wall = now;
+        self.stats.borrow_mut().health.add(&interval);
+    }
+
     fn flush(&self, agg: &mpsc::UnboundedSender<AggMsg>) {
         let mut stats = self.stats.borrow_mut();
         if !stats.is_empty() {
@@ -216,6 +236,17 @@ impl WorkerLocal {
     }
 }
 
+/// Where the worker's health figures were last read.
+struct HealthClock {
+    worker: u32,
+    cpu: Option<Duration>,
+    wall: Instant,
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u128::from(u64::MAX)) as u64
+}
+
 /// Start worker thread `index`; it runs until its command channel closes.
 pub fn spawn_worker(
     index: usize,
@@ -269,6 +300,11 @@ async fn worker_loop(
     });
     let mut flush = tokio::time::interval(FLUSH_INTERVAL);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut clock = HealthClock {
+        worker: index as u32,
+        cpu: cpu::thread_cpu_time(),
+        wall: Instant::now(),
+    };
     loop {
         tokio::select! {
             cmd = rx.recv() => {
@@ -300,7 +336,10 @@ async fn worker_loop(
                     }
                 }
             }
-            _ = flush.tick() => local.flush(&agg),
+            due = flush.tick() => {
+                local.note_health(&mut clock, due, Instant::now());
+                local.flush(&agg);
+            }
         }
         let _ = count;
     }

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use super::format::{
     console_ms, console_rate, decimal, one_line, pad_left, pad_right, thousands, truncate,
 };
+use crate::stats::health::{BUSY_CPU_SHARE, LAG_MS, LATE_START_SHARE};
 use crate::stats::{EntrySnapshot, Snapshot, PERCENTILE_LABELS};
 
 const TYPE_W: usize = 8;
@@ -108,6 +109,18 @@ fn stats_table<W: Write>(w: &mut W, snap: &Snapshot, rates: Rates) -> io::Result
 /// current (windowed) rates.
 pub fn print_table<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     stats_table(&mut w, snap, Rates::Current)?;
+    let g = &snap.generator;
+    if g.overloaded {
+        let cpu = g
+            .cpu_percent
+            .map_or_else(String::new, |c| format!("worker CPU {c:.0}%, "));
+        writeln!(
+            w,
+            "WARNING: Surge itself is the bottleneck right now ({cpu}scheduling lag {:.0} ms): \
+             these figures measure the generator, not the target",
+            g.lag_ms
+        )?;
+    }
     writeln!(w)
 }
 
@@ -157,6 +170,7 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     if snap.open_model.is_some() {
         open_model(w, snap)?;
     }
+    generator(w, snap)?;
     if !snap.warnings.is_empty() {
         writeln!(w, "Warnings")?;
         for warning in &snap.warnings {
@@ -165,6 +179,27 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// Whether Surge itself was the bottleneck, and when.
+fn generator<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {
+    let ranges = &snap.generator.ranges;
+    if ranges.is_empty() {
+        writeln!(
+            w,
+            "Generator health: Surge was not the bottleneck (busiest worker below {:.0}% CPU, \
+             scheduling lag below {:.0} ms, late starts below {:.0}%)",
+            BUSY_CPU_SHARE * 100.0,
+            LAG_MS,
+            LATE_START_SHARE * 100.0
+        )?;
+        return writeln!(w);
+    }
+    writeln!(w, "Generator health")?;
+    for r in ranges {
+        writeln!(w, "- WARNING: {}", one_line(&r.message))?;
+    }
+    writeln!(w)
 }
 
 fn error_report<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {

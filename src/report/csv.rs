@@ -113,6 +113,30 @@ pub fn write_exceptions<W: Write>(w: W, snap: &Snapshot) -> io::Result<()> {
     finish(out)
 }
 
+/// Header of `PREFIX_generator.csv` (Surge's own file: Locust has no such report).
+pub const GENERATOR_HEADER: &str = "Start,End,Duration (s),Peak worker CPU %,Peak scheduling lag (ms),Late starts,Dropped starts,Warning";
+
+/// Write `PREFIX_generator.csv`: one row per time range in which Surge itself was the
+/// bottleneck (header only when it never was).
+pub fn write_generator<W: Write>(w: W, snap: &Snapshot) -> io::Result<()> {
+    let mut out = writer(w);
+    header(&mut out, GENERATOR_HEADER)?;
+    for r in &snap.generator.ranges {
+        out.write_record([
+            iso_utc(r.start),
+            iso_utc(r.end),
+            format!("{:.0}", r.duration()),
+            r.peak_cpu_percent
+                .map_or_else(String::new, |c| format!("{c:.0}")),
+            format!("{:.1}", r.peak_lag_ms),
+            r.late_starts.to_string(),
+            r.dropped_starts.to_string(),
+            r.message.clone(),
+        ])?;
+    }
+    finish(out)
+}
+
 /// The stats-history CSV, appended to once per second during a run.
 pub struct HistoryCsv<W: Write> {
     out: Writer<W>,
@@ -179,9 +203,9 @@ fn named(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
 }
 
 impl CsvFiles {
-    /// Create `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv` and
-    /// `PREFIX_exceptions.csv` (header lines only for now); `full_history` adds every entry,
-    /// not only Aggregated, to the history.
+    /// Create `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv`,
+    /// `PREFIX_exceptions.csv` and `PREFIX_generator.csv` (header lines only for now);
+    /// `full_history` adds every entry, not only Aggregated, to the history.
     pub fn create(prefix: impl AsRef<Path>, full_history: bool) -> io::Result<Self> {
         let prefix = prefix.as_ref().to_path_buf();
         let history_path = suffixed(&prefix, "_stats_history.csv");
@@ -226,7 +250,8 @@ impl CsvFiles {
     fn write_final(&self, snap: &Snapshot) -> io::Result<()> {
         atomic_write(&self.path("_stats.csv"), |w| write_stats(w, snap))?;
         atomic_write(&self.path("_failures.csv"), |w| write_failures(w, snap))?;
-        atomic_write(&self.path("_exceptions.csv"), |w| write_exceptions(w, snap))
+        atomic_write(&self.path("_exceptions.csv"), |w| write_exceptions(w, snap))?;
+        atomic_write(&self.path("_generator.csv"), |w| write_generator(w, snap))
     }
 }
 
@@ -289,5 +314,6 @@ fn empty_snapshot_like() -> Snapshot {
         exceptions: Vec::new(),
         open_model: None,
         warnings: Vec::new(),
+        generator: Default::default(),
     }
 }

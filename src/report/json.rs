@@ -131,6 +131,7 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "exceptions": exceptions,
         "open_model": open_model,
         "warnings": snap.warnings,
+        "generator": snap.generator,
     })
 }
 

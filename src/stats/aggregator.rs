@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::entry::StatsEntry;
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
+use super::health::HealthTracker;
 use super::snapshot::*;
 use super::window::Window;
 use super::worker::WorkerStats;
@@ -91,6 +92,9 @@ pub struct Aggregator {
     stopped_at: Option<f64>,
     history: VecDeque<HistoryPoint>,
     warnings: Vec<String>,
+    health: HealthTracker,
+    /// The health figures of the last tick.
+    generator: GeneratorSnapshot,
     seq: u64,
 }
 
@@ -111,6 +115,8 @@ impl Aggregator {
             stopped_at: None,
             history: VecDeque::new(),
             warnings: Vec::new(),
+            health: HealthTracker::default(),
+            generator: GeneratorSnapshot::default(),
             seq: 0,
         }
     }
@@ -186,6 +192,18 @@ impl Aggregator {
         self.dropped += rest.open.dropped;
         self.max_lag_us = self.max_lag_us.max(rest.open.max_lag_us);
         self.uncorrected += &rest.open.uncorrected;
+        if rest.health.wall_us > 0 {
+            self.health.report(&rest.health);
+        }
+    }
+
+    /// Judges the generator's health over the tick ending at `now`, whose own timer fired
+    /// `tick_lag_us` late (called once per periodic snapshot, before it is built).
+    pub fn health_tick(&mut self, now: f64, running: bool, tick_lag_us: u64) {
+        self.health.tick_lag(tick_lag_us);
+        self.generator = self
+            .health
+            .tick(now, running, (self.scheduled, self.late, self.dropped));
     }
 
     fn warn_once(&mut self, message: String) {
@@ -279,10 +297,20 @@ impl Aggregator {
             exceptions,
             open_model,
             warnings: self.warnings.clone(),
+            generator: self.generator_snapshot(start),
         };
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);
         snapshot
+    }
+
+    /// The last tick's health figures, with each range's warning worded.
+    fn generator_snapshot(&self, start: f64) -> GeneratorSnapshot {
+        let mut g = self.generator.clone();
+        for r in &mut g.ranges {
+            r.message = r.describe(start);
+        }
+        g
     }
 
     /// The aggregated per-second history (oldest first).

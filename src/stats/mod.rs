@@ -7,10 +7,13 @@
 //! - `window`: the 10-second window behind current rates and percentiles.
 //! - `aggregator`: merged totals, caps, per-second history, snapshot building.
 //! - `snapshot`: the read-only picture that reports and the dashboard read.
+//! - `health`: the generator's own health (worker CPU, scheduling lag, late starts) and the
+//!   time ranges in which Surge itself was the bottleneck.
 
 pub mod aggregator;
 pub mod entry;
 pub mod errors;
+pub mod health;
 pub mod histogram;
 pub mod snapshot;
 pub mod window;

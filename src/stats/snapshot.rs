@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub use super::health::{GeneratorSnapshot, OverloadRange};
+
 /// Percentiles reported everywhere (Locust's set), as fractions.
 pub const PERCENTILES: [f64; 11] = [
     0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0,
@@ -189,4 +191,6 @@ pub struct Snapshot {
     pub open_model: Option<OpenModelSnapshot>,
     /// Warnings for the user (name cap reached, ...).
     pub warnings: Vec<String>,
+    /// The generator's own health, and when it was the bottleneck.
+    pub generator: GeneratorSnapshot,
 }

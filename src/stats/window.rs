@@ -137,7 +137,8 @@ fn sparse_quantiles(seconds: &[&Second], total: u64, qs: &[f64]) -> Vec<Option<u
         .iter()
         .flat_map(|s| s.buckets.iter().copied())
         .collect();
-    merged.sort_unstable_by_key(|&(v, _)| v);
+    // Each second's buckets are already ascending: the stable sort merges those runs.
+    merged.sort_by_key(|&(v, _)| v);
     let mut out = Vec::with_capacity(qs.len());
     let mut seen = 0;
     let mut qi = 0;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entry::StatsEntry;
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
+use super::health::WorkerHealth;
 
 /// Statistics of one (method, name) recorded by one worker.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -49,6 +50,9 @@ pub struct WorkerStats {
     #[serde(with = "map_as_pairs")]
     pub exceptions: HashMap<ExceptionKey, u64>,
     pub open: OpenDelta,
+    /// The worker's own health over the interval (CPU, scheduling lag).
+    #[serde(default)]
+    pub health: WorkerHealth,
 }
 
 impl WorkerStats {
@@ -157,6 +161,7 @@ impl WorkerStats {
                 failures: self.failures,
                 exceptions: self.exceptions,
                 open: self.open,
+                health: self.health,
             },
         )
     }
@@ -168,6 +173,7 @@ pub struct WorkerRest {
     pub failures: HashMap<FailureKey, Occurrences>,
     pub exceptions: HashMap<ExceptionKey, u64>,
     pub open: OpenDelta,
+    pub health: WorkerHealth,
 }
 
 mod map_as_pairs {

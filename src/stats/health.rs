@@ -1,0 +1,322 @@
+//! The generator's own health: whether Surge itself was the bottleneck while it measured.
+//!
+//! Every worker reports, with each flush, how much CPU its thread used and how late its
+//! periodic timer fired (the event loop's scheduling lag); the aggregator adds its own tick's
+//! lateness and, in the open model, the starts that came late or were dropped. Each tick is
+//! judged against fixed thresholds, and overloaded ticks are joined into time ranges that
+//! the dashboard, the console, the CSV files and the JSON summary show beside the results:
+//! figures measured while the generator was saturated describe Surge, not the target.
+
+use serde::{Deserialize, Serialize};
+
+/// A worker thread busier than this share of one core is saturated.
+pub const BUSY_CPU_SHARE: f64 = 0.95;
+/// Scheduling lag (ms) from which latencies may include the generator's own delay.
+pub const LAG_MS: f64 = 20.0;
+/// Share of open-model starts that may come late before the rate is no longer held.
+pub const LATE_START_SHARE: f64 = 0.01;
+/// Late starts within one tick below this many are noise (a descheduled thread), not an
+/// overload.
+pub const LATE_START_MIN: u64 = 5;
+/// Most ranges kept (a run that keeps flapping in and out of overload keeps the last).
+const MAX_RANGES: usize = 100;
+
+/// What one worker measured about itself since its last flush.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerHealth {
+    /// Which worker (CPU shares are per thread, not summed across threads).
+    pub worker: u32,
+    /// CPU time its thread used, µs (`None` where the platform cannot tell).
+    pub cpu_us: Option<u64>,
+    /// Wall time the CPU time covers, µs.
+    pub wall_us: u64,
+    /// Largest lateness of its periodic timer, µs.
+    pub max_lag_us: u64,
+}
+
+impl WorkerHealth {
+    /// Adds a later interval of the same worker.
+    pub fn add(&mut self, other: &WorkerHealth) {
+        self.worker = other.worker;
+        self.cpu_us = match (self.cpu_us, other.cpu_us) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.wall_us += other.wall_us;
+        self.max_lag_us = self.max_lag_us.max(other.max_lag_us);
+    }
+}
+
+/// A stretch of time during which the generator was overloaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverloadRange {
+    /// Unix seconds.
+    pub start: f64,
+    pub end: f64,
+    /// Busiest worker thread's CPU, percent of one core.
+    pub peak_cpu_percent: Option<f64>,
+    /// Largest scheduling lag, ms.
+    pub peak_lag_ms: f64,
+    /// Open model: starts later than 1 ms, and starts dropped, within the range.
+    pub late_starts: u64,
+    pub dropped_starts: u64,
+    /// The warning shown to the user (filled in when a snapshot is built).
+    pub message: String,
+}
+
+impl OverloadRange {
+    /// Seconds covered.
+    pub fn duration(&self) -> f64 {
+        (self.end - self.start).max(0.0)
+    }
+
+    /// The warning for this range, with times as offsets from `start` (the statistics'
+    /// start, Unix seconds).
+    pub fn describe(&self, start: f64) -> String {
+        format!(
+            "Surge itself was the bottleneck from {} to {} into the test ({:.0} s): {}. \
+             Figures in that range measure the generator, not the target: give it more cores \
+             (--workers) or lower the load.",
+            offset(self.start - start),
+            offset(self.end - start),
+            self.duration(),
+            self.reasons()
+        )
+    }
+
+    /// What went wrong, in words: `worker CPU 100%, scheduling lag up to 180 ms`.
+    pub fn reasons(&self) -> String {
+        let mut out = Vec::new();
+        if let Some(cpu) = self
+            .peak_cpu_percent
+            .filter(|c| *c >= BUSY_CPU_SHARE * 100.0)
+        {
+            out.push(format!("a worker thread at {cpu:.0}% CPU"));
+        }
+        if self.peak_lag_ms >= LAG_MS {
+            out.push(format!("scheduling lag up to {:.0} ms", self.peak_lag_ms));
+        }
+        let starts = |n: u64, what: &str| {
+            format!("{n} {what} start{}", if n == 1 { "" } else { "s" })
+        };
+        if self.late_starts > 0 {
+            out.push(starts(self.late_starts, "late"));
+        }
+        if self.dropped_starts > 0 {
+            out.push(starts(self.dropped_starts, "dropped"));
+        }
+        out.join(", ")
+    }
+}
+
+/// `m:ss` or `h:mm:ss`.
+fn offset(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The generator's health as a snapshot shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorSnapshot {
+    /// Busiest worker thread's CPU over the last tick, percent of one core.
+    pub cpu_percent: Option<f64>,
+    /// Largest scheduling lag over the last tick (workers' timers and the snapshot tick), ms.
+    pub lag_ms: f64,
+    /// Whether the last tick was overloaded.
+    pub overloaded: bool,
+    /// Every overloaded stretch of the run, oldest first.
+    pub ranges: Vec<OverloadRange>,
+}
+
+/// One tick's figures, judged.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sample {
+    cpu_share: Option<f64>,
+    lag_us: u64,
+    scheduled: u64,
+    late: u64,
+    dropped: u64,
+}
+
+impl Sample {
+    fn overloaded(&self) -> bool {
+        self.cpu_share.is_some_and(|c| c >= BUSY_CPU_SHARE)
+            || self.lag_us as f64 / 1000.0 >= LAG_MS
+            || self.dropped > 0
+            || (self.late >= LATE_START_MIN
+                && self.late as f64 > LATE_START_SHARE * self.scheduled as f64)
+    }
+}
+
+/// Collects health reports between ticks and keeps the overload ranges of a run.
+#[derive(Debug, Default)]
+pub struct HealthTracker {
+    /// Per worker since the last tick.
+    workers: Vec<WorkerHealth>,
+    lag_us: u64,
+    /// Open-model totals at the last tick, to take per-tick differences.
+    open_seen: (u64, u64, u64),
+    current: GeneratorSnapshot,
+    last_tick: Option<f64>,
+}
+
+impl HealthTracker {
+    /// A worker's report (arrives with its statistics delta).
+    pub fn report(&mut self, h: &WorkerHealth) {
+        self.lag_us = self.lag_us.max(h.max_lag_us);
+        match self.workers.iter_mut().find(|w| w.worker == h.worker) {
+            Some(w) => w.add(h),
+            None => self.workers.push(h.clone()),
+        }
+    }
+
+    /// Lateness of the snapshot tick itself, µs.
+    pub fn tick_lag(&mut self, us: u64) {
+        self.lag_us = self.lag_us.max(us);
+    }
+
+    /// Judges the tick ending at `now` (Unix seconds) while a test runs, given the run's
+    /// open-model totals (scheduled, late, dropped), and returns the picture to publish.
+    pub fn tick(&mut self, now: f64, running: bool, open: (u64, u64, u64)) -> GeneratorSnapshot {
+        let cpu_share = self
+            .workers
+            .iter()
+            .filter(|w| w.wall_us > 0)
+            .filter_map(|w| w.cpu_us.map(|c| c as f64 / w.wall_us as f64))
+            .fold(None, |acc: Option<f64>, s| {
+                Some(acc.map_or(s, |a| a.max(s)))
+            });
+        let sample = Sample {
+            cpu_share,
+            lag_us: self.lag_us,
+            scheduled: open.0.saturating_sub(self.open_seen.0),
+            late: open.1.saturating_sub(self.open_seen.1),
+            dropped: open.2.saturating_sub(self.open_seen.2),
+        };
+        self.open_seen = open;
+        self.workers.clear();
+        self.lag_us = 0;
+        let previous = self.last_tick.replace(now);
+        let overloaded = running && sample.overloaded();
+        self.current.cpu_percent = cpu_share.map(|s| (s * 100.0).min(100.0));
+        self.current.lag_ms = sample.lag_us as f64 / 1000.0;
+        self.current.overloaded = overloaded;
+        if overloaded {
+            self.extend(previous.unwrap_or(now - 1.0), now, &sample);
+        }
+        self.current.clone()
+    }
+
+    /// Adds the tick `[from, now]` to the last range when it continues it, or opens one.
+    fn extend(&mut self, from: f64, now: f64, s: &Sample) {
+        let cpu = self.current.cpu_percent;
+        let lag_ms = s.lag_us as f64 / 1000.0;
+        let ranges = &mut self.current.ranges;
+        match ranges.last_mut() {
+            Some(r) if from - r.end <= 0.5 => {
+                r.end = now;
+                r.peak_cpu_percent = match (r.peak_cpu_percent, cpu) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                r.peak_lag_ms = r.peak_lag_ms.max(lag_ms);
+                r.late_starts += s.late;
+                r.dropped_starts += s.dropped;
+            }
+            _ => {
+                if ranges.len() >= MAX_RANGES {
+                    ranges.remove(0);
+                }
+                ranges.push(OverloadRange {
+                    start: from,
+                    end: now,
+                    peak_cpu_percent: cpu,
+                    peak_lag_ms: lag_ms,
+                    late_starts: s.late,
+                    dropped_starts: s.dropped,
+                    message: String::new(),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(worker: u32, cpu_ms: u64, wall_ms: u64, lag_ms: u64) -> WorkerHealth {
+        WorkerHealth {
+            worker,
+            cpu_us: Some(cpu_ms * 1000),
+            wall_us: wall_ms * 1000,
+            max_lag_us: lag_ms * 1000,
+        }
+    }
+
+    #[test]
+    fn busiest_worker_decides_and_ranges_join() {
+        let mut t = HealthTracker::default();
+        // Two workers, neither saturated: 50% and 80%.
+        t.report(&worker(0, 100, 200, 1));
+        t.report(&worker(0, 100, 200, 2));
+        t.report(&worker(1, 320, 400, 1));
+        let g = t.tick(100.0, true, (0, 0, 0));
+        assert_eq!(g.cpu_percent, Some(80.0));
+        assert_eq!(g.lag_ms, 2.0);
+        assert!(!g.overloaded && g.ranges.is_empty());
+        // Worker 1 saturates for two ticks: one range from 100 to 102.
+        t.report(&worker(1, 990, 1000, 3));
+        assert!(t.tick(101.0, true, (0, 0, 0)).overloaded);
+        t.report(&worker(1, 1000, 1000, 40));
+        let g = t.tick(102.0, true, (0, 0, 0));
+        assert_eq!(g.ranges.len(), 1);
+        let r = &g.ranges[0];
+        assert_eq!((r.start, r.end), (100.0, 102.0));
+        assert_eq!(r.peak_cpu_percent, Some(100.0));
+        assert_eq!(r.peak_lag_ms, 40.0);
+        assert_eq!(
+            r.reasons(),
+            "a worker thread at 100% CPU, scheduling lag up to 40 ms"
+        );
+        assert!(r.describe(40.0).starts_with(
+            "Surge itself was the bottleneck from 1:00 to 1:02 into the test (2 s): a worker"
+        ));
+        // A healthy tick ends it; the next overload opens a second range.
+        t.report(&worker(1, 100, 1000, 1));
+        assert!(!t.tick(103.0, true, (0, 0, 0)).overloaded);
+        t.tick_lag(25_000);
+        let g = t.tick(104.0, true, (0, 0, 0));
+        assert_eq!(g.ranges.len(), 2);
+        assert_eq!(g.ranges[1].start, 103.0);
+    }
+
+    #[test]
+    fn open_model_late_and_dropped_starts_count_per_tick() {
+        let mut t = HealthTracker::default();
+        // 1000 scheduled, 5 late: within 1%; 10 scheduled, 4 late: too few to matter.
+        assert!(!t.tick(9.0, true, (1000, 5, 0)).overloaded);
+        assert!(!t.tick(10.0, true, (1010, 9, 0)).overloaded);
+        // Next tick: 1000 more, 50 late (5%).
+        let g = t.tick(11.0, true, (2010, 59, 0));
+        assert!(g.overloaded);
+        assert_eq!(g.ranges[0].late_starts, 50);
+        // Any dropped start is an overload.
+        let g = t.tick(12.0, true, (3010, 59, 7));
+        assert_eq!(g.ranges[0].dropped_starts, 7);
+        assert_eq!(g.ranges[0].end, 12.0);
+        assert_eq!(g.ranges[0].reasons(), "50 late starts, 7 dropped starts");
+    }
+
+    #[test]
+    fn nothing_is_judged_while_stopped() {
+        let mut t = HealthTracker::default();
+        t.report(&worker(0, 1000, 1000, 500));
+        let g = t.tick(5.0, false, (0, 0, 0));
+        assert!(!g.overloaded && g.ranges.is_empty());
+    }
+}

@@ -1,0 +1,106 @@
+//! The generator tells on itself: when Surge cannot hold the load it was asked for, the
+//! snapshot carries the time range with the reason, and the console summary, the JSON
+//! summary and `PREFIX_generator.csv` show it; when it can, none of them blames it.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use surge::plan::LoadProfile;
+use surge::report::{console, csv, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_model_rate_the_users_cannot_hold_is_reported_with_its_time_range() {
+    let _serial = SERIAL.lock().await;
+    within(30, async {
+        let target = Target::start();
+        let engine = engine();
+        // Two users, 20 ms per request: at most ~100 starts/s of the 400/s asked.
+        let url = format!("{}/delay?ms=20", target.url());
+        let load = LoadProfile::Open {
+            rate: 400.0,
+            max_users: 2,
+        };
+        engine.start(url_params(&url, load)).unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let snap = engine.stop().await.unwrap();
+        let g = &snap.generator;
+        assert!(!g.ranges.is_empty(), "no overload range: {g:?}");
+        let r = &g.ranges[0];
+        assert!(r.late_starts > 0, "{r:?}");
+        assert!(r.end > r.start);
+        let start = snap.stats_start.unwrap();
+        assert!(r.start >= start - 1.0 && r.end <= snap.time + 0.01, "{r:?}");
+        assert!(
+            r.message
+                .starts_with("Surge itself was the bottleneck from 0:0"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("late starts"), "{}", r.message);
+
+        let mut text = Vec::new();
+        console::print_summary(&mut text, &snap).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("Generator health\n- WARNING: Surge itself was the bottleneck"),
+            "{text}"
+        );
+
+        let mut file = Vec::new();
+        csv::write_generator(&mut file, &snap).unwrap();
+        let file = String::from_utf8(file).unwrap();
+        let mut lines = file.lines();
+        assert_eq!(lines.next(), Some(csv::GENERATOR_HEADER));
+        assert_eq!(lines.count(), g.ranges.len());
+
+        let mut out = Vec::new();
+        json::write_json(&mut out, &snap).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            value["generator"]["ranges"][0]["message"].as_str(),
+            Some(r.message.as_str())
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_the_generator_holds_is_not_blamed_on_it() {
+    let _serial = SERIAL.lock().await;
+    within(30, async {
+        let target = Target::start();
+        let engine = engine();
+        let url = format!("{}/delay?ms=5", target.url());
+        let load = LoadProfile::Open {
+            rate: 40.0,
+            max_users: 20,
+        };
+        engine.start(url_params(&url, load)).unwrap();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let snap = engine.stop().await.unwrap();
+        let g = &snap.generator;
+        // Scheduling lag and CPU depend on the machine; starts must all have been on time.
+        assert!(
+            g.ranges
+                .iter()
+                .all(|r| r.late_starts == 0 && r.dropped_starts == 0),
+            "{g:?}"
+        );
+        if cfg!(target_os = "linux") {
+            let cpu = g.cpu_percent.expect("worker CPU measured on Linux");
+            assert!((0.0..=100.0).contains(&cpu), "{cpu}");
+        }
+        let mut text = Vec::new();
+        console::print_summary(&mut text, &snap).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        if g.ranges.is_empty() {
+            assert!(
+                text.contains("Generator health: Surge was not the bottleneck"),
+                "{text}"
+            );
+        }
+    })
+    .await;
+}
