@@ -14,6 +14,7 @@
 mod aggregate;
 mod controller;
 mod cpu;
+pub mod fds;
 pub mod mix;
 pub mod outcome;
 mod precise;
@@ -178,6 +179,7 @@ impl Engine {
     /// Start the worker threads and the controller and aggregator tasks (on the current
     /// tokio runtime).
     pub fn new(config: EngineConfig) -> std::io::Result<Engine> {
+        fds::raise_limit();
         let (state_tx, states) = watch::channel(RunState::Ready);
         let status = Arc::new(Status {
             state: AtomicU8::new(0),
@@ -232,6 +234,7 @@ impl Engine {
     /// Change the user count (closed model) while running, at `spawn_rate` users/s.
     pub fn set_users(&self, users: u32, spawn_rate: f64) -> Result<(), EngineError> {
         self.require_running()?;
+        fds::check_users(users).map_err(EngineError::Invalid)?;
         if !(spawn_rate.is_finite() && spawn_rate > 0.0) {
             return Err(EngineError::Invalid(
                 "spawn rate must be a number above 0".into(),
@@ -243,6 +246,7 @@ impl Engine {
     /// Change the arrival rate (open model) while running.
     pub fn set_rate(&self, rate: f64, max_users: u32) -> Result<(), EngineError> {
         self.require_running()?;
+        fds::check_users(max_users).map_err(EngineError::Invalid)?;
         if !(rate.is_finite() && rate > 0.0) {
             return Err(EngineError::Invalid("rate must be a number above 0".into()));
         }
@@ -361,5 +365,11 @@ fn validate(p: &RunParams) -> Result<(), EngineError> {
             Err(EngineError::Invalid("stages are empty".into()))
         }
         _ => Ok(()),
-    }
+    }?;
+    let peak_users = match &p.load {
+        LoadProfile::Closed { users, .. } => *users,
+        LoadProfile::Open { max_users, .. } => *max_users,
+        LoadProfile::Stages(s) => s.iter().map(|s| s.users).max().unwrap_or(0),
+    };
+    fds::check_users(peak_users).map_err(EngineError::Invalid)
 }

@@ -96,9 +96,8 @@ impl OverloadRange {
         if self.peak_lag_ms >= LAG_MS {
             out.push(format!("scheduling lag up to {:.0} ms", self.peak_lag_ms));
         }
-        let starts = |n: u64, what: &str| {
-            format!("{n} {what} start{}", if n == 1 { "" } else { "s" })
-        };
+        let starts =
+            |n: u64, what: &str| format!("{n} {what} start{}", if n == 1 { "" } else { "s" });
         if self.late_starts > 0 {
             out.push(starts(self.late_starts, "late"));
         }
