@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use support::binary::counts;
 use support::*;
 use surge::cli::RunArgs;
 
@@ -26,30 +27,6 @@ fn args(url: &str, dir: &Path) -> RunArgs {
         workers: Some(2),
         ..RunArgs::default()
     }
-}
-
-/// The Aggregated request count in `run_stats.csv` and in `run.json`.
-fn counts(dir: &Path) -> (u64, u64) {
-    for suffix in [
-        "_stats.csv",
-        "_stats_history.csv",
-        "_failures.csv",
-        "_exceptions.csv",
-    ] {
-        assert!(
-            dir.join(format!("run{suffix}")).exists(),
-            "missing run{suffix}"
-        );
-    }
-    let stats = std::fs::read_to_string(dir.join("run_stats.csv")).unwrap();
-    let row = stats
-        .lines()
-        .find(|l| l.starts_with(",Aggregated,"))
-        .unwrap_or_else(|| panic!("no Aggregated row in\n{stats}"));
-    let csv_count: u64 = row.split(',').nth(2).unwrap().parse().unwrap();
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
-    (csv_count, json["total"]["num_requests"].as_u64().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
