@@ -226,3 +226,81 @@ fn the_tick_reaches_the_engine() {
     assert_eq!(config.workers, 2);
     assert_eq!(config.stop_timeout, Duration::from_secs(10));
 }
+
+/// Dashboard flags: a network-facing dashboard needs a login, conflicting or invalid flags
+/// are refused before anything listens.
+#[test]
+fn dashboard_and_conflicting_flags_exit_2_saying_how_to_fix_them() {
+    let h = "http://127.0.0.1:9/";
+    usage_error(
+        &["-H", h, "--web-host", "0.0.0.0"],
+        &[
+            "--web-host 0.0.0.0 would expose the dashboard",
+            "--web-auth USER:PASSWORD",
+            "--web-token TOKEN",
+            "--web-insecure-no-auth",
+        ],
+    );
+    usage_error(
+        &[
+            "-H",
+            h,
+            "--web-auth",
+            "a:b",
+            "--web-token",
+            "0123456789abcdef",
+        ],
+        &["--web-auth", "--web-token", "cannot be used with"],
+    );
+    usage_error(
+        &["-H", h, "--web-auth", "a:b", "--web-insecure-no-auth"],
+        &["cannot be used with"],
+    );
+    usage_error(&["-H", h, "--web-auth", "nopassword"], &["USER:PASSWORD"]);
+    usage_error(
+        &["-H", h, "--web-token", "short"],
+        &["at least 16 characters"],
+    );
+    usage_error(&["-H", h, "--tls-cert", "c.pem"], &["--tls-key"]);
+    usage_error(
+        &[
+            "-H",
+            h,
+            "--tls-cert",
+            "/nonexistent/c.pem",
+            "--tls-key",
+            "/nonexistent/k.pem",
+        ],
+        &["--tls-cert /nonexistent/c.pem"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "--web-auth", "a:b"],
+        &["--headless"],
+    );
+    usage_error(&["--headless", "-H", h, "--autostart"], &["--autostart"]);
+    usage_error(
+        &["-H", h, "--allow-target", "ftp://x"],
+        &["--allow-target \"ftp://x\""],
+    );
+    usage_error(
+        &["-H", "http://10.9.9.9/", "--allow-target", "127.0.0.1"],
+        &["\"http://10.9.9.9/\" is not an allowed target", "127.0.0.1"],
+    );
+    usage_error(
+        &["-H", h, "--web-allowed-hosts", "a:b"],
+        &["--web-allowed-hosts \"a:b\""],
+    );
+    usage_error(&["--headless", "-H", h, "--csv-full-history"], &["--csv"]);
+    usage_error(
+        &["--headless", "-H", h, "--exit-code-on-error", "300"],
+        &["--exit-code-on-error", "300"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "-u", "2000000"],
+        &["-u/--users", "1000000"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "--workers", "5000"],
+        &["--workers", "1024"],
+    );
+}

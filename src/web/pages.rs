@@ -35,7 +35,7 @@ pub struct ReportPage {
     /// `{"snapshot": ..., "history": [...]}`.
     pub data_json: String,
     /// The report's Content-Security-Policy (hashes of its inline script and style), also
-    /// kept in the file as a `<meta>` tag.
+    /// kept in the file as a `<meta>` tag (only quotes, hashes and keywords: safe unescaped).
     pub csp: &'static str,
 }
 

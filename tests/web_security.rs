@@ -1,0 +1,593 @@
+//! The dashboard's security checks, in process (`oneshot` on `web::app`), each with its
+//! exact answer: Host allow-list (DNS rebinding), cross-site refusal of state-changing
+//! requests, POST-only control routes, body limit, security headers on every answer (and
+//! the report's hash-based policy matching its inline code), basic and token logins,
+//! `--allow-target`, and absurd `/swarm` values.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::json;
+use support::web::{get, send, swarm, Answer};
+use support::*;
+use surge::stats::RunState;
+use surge::web::auth::Auth;
+use surge::web::security::{HostPolicy, Security, CSP};
+use surge::web::targets::AllowTargets;
+use surge::web::{self, AppState, Defaults};
+
+fn app_with(security: Security, defaults: Defaults) -> (AppState, Router) {
+    let state = AppState::new(engine(), defaults, false).with_security(security);
+    (state.clone(), web::app(state))
+}
+
+fn local() -> (AppState, Router) {
+    app_with(Security::default(), Defaults::empty())
+}
+
+/// A request with headers.
+async fn req(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut r = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    send(app, r.body(Body::from(body.to_string())).unwrap()).await
+}
+
+fn assert_answer(a: &Answer, status: StatusCode, body: serde_json::Value) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert!(a
+        .header(header::CONTENT_TYPE)
+        .starts_with("application/json"));
+    assert_eq!(a.json(), body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_the_dashboard_does_not_serve_is_refused() {
+    let (_, app) = local();
+    let a = req(
+        &app,
+        "GET",
+        "/stats/requests",
+        &[("host", "evil.example:8089")],
+        "",
+    )
+    .await;
+    assert_answer(
+        &a,
+        StatusCode::FORBIDDEN,
+        json!({"error": "Host \"evil.example:8089\" is not a name this dashboard serves \
+            (protection against DNS rebinding): open it by IP address or as localhost, or \
+            allow the name with --web-allowed-hosts"}),
+    );
+    for ok in ["127.0.0.1:8089", "localhost:8089", "[::1]:8089"] {
+        let a = req(&app, "GET", "/stats/requests", &[("host", ok)], "").await;
+        assert_eq!(a.status, StatusCode::OK, "{ok}");
+    }
+    // An address on the network is served only when bound to it (or to every interface).
+    let a = req(&app, "GET", "/", &[("host", "10.0.0.7:8089")], "").await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let security = Security {
+        hosts: HostPolicy::new("0.0.0.0", &["surge.test".into()]).unwrap(),
+        auth: Auth::basic("u:p").unwrap(),
+        ..Security::default()
+    };
+    let (_, app) = app_with(security, Defaults::empty());
+    let basic = "Basic dTpw"; // u:p
+    for ok in ["10.0.0.7:8089", "surge.test:8089", "SURGE.test"] {
+        let a = req(
+            &app,
+            "GET",
+            "/stats/requests",
+            &[("host", ok), ("authorization", basic)],
+            "",
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{ok}");
+    }
+    let a = req(&app, "GET", "/", &[("host", "rebind.evil.example")], "").await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_state_changes_are_refused_and_scripts_without_origin_pass() {
+    let target = Target::start();
+    let defaults = Defaults {
+        host: Some(format!("{}/ok", target.url())),
+        ..Defaults::empty()
+    };
+    let (state, app) = app_with(Security::default(), defaults);
+    let host = ("host", "127.0.0.1:8089");
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let a = req(
+        &app,
+        "POST",
+        "/swarm",
+        &[host, form, ("origin", "http://evil.example")],
+        "user_count=1",
+    )
+    .await;
+    assert_answer(
+        &a,
+        StatusCode::FORBIDDEN,
+        json!({"error": "cross-origin request refused: Origin \"http://evil.example\" is not \
+            this dashboard (state-changing requests must come from the dashboard's own page, \
+            or from a script that sends no Origin)"}),
+    );
+    let a = req(
+        &app,
+        "POST",
+        "/swarm",
+        &[host, form, ("sec-fetch-site", "cross-site")],
+        "user_count=1",
+    )
+    .await;
+    assert_answer(
+        &a,
+        StatusCode::FORBIDDEN,
+        json!({"error": "cross-site request refused (Sec-Fetch-Site: cross-site): \
+            state-changing requests must come from the dashboard's own page"}),
+    );
+    // Another port of the same machine is another origin.
+    let a = req(
+        &app,
+        "POST",
+        "/stop",
+        &[host, ("origin", "http://127.0.0.1:3000")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = req(
+        &app,
+        "POST",
+        "/stats/reset",
+        &[host, ("origin", "null")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(state.engine.state(), RunState::Ready, "nothing was started");
+    // The page's own requests and scripts without Origin work.
+    let a = req(
+        &app,
+        "POST",
+        "/swarm",
+        &[
+            host,
+            form,
+            ("origin", "http://127.0.0.1:8089"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        "user_count=1&spawn_rate=10",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = req(&app, "POST", "/stop", &[host], "").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["message"], "Test stopped");
+    // Refusals are logged for the Logs tab.
+    let logs = get(&app, "/logs").await.json();
+    assert!(logs.to_string().contains("Refused POST /swarm"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_reset_are_post_only() {
+    let (_, app) = local();
+    for uri in ["/stop", "/stats/reset", "/swarm"] {
+        let a = get(&app, uri).await;
+        assert_answer(
+            &a,
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": format!("GET is not allowed on {uri}")}),
+        );
+        assert_eq!(a.header(header::ALLOW), "POST");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_are_limited() {
+    let (_, app) = local();
+    let big = format!("user_count=1&host={}", "a".repeat(100_000));
+    let expected = json!({"error": "request body too large: at most 65536 bytes"});
+    // Declared length: refused before the body is read.
+    let len = big.len().to_string();
+    let a = req(&app, "POST", "/swarm", &[("content-length", &len)], &big).await;
+    assert_answer(&a, StatusCode::PAYLOAD_TOO_LARGE, expected.clone());
+    // No declared length (a streamed body): refused while reading the form.
+    let a = swarm(&app, &big).await;
+    assert_answer(&a, StatusCode::PAYLOAD_TOO_LARGE, expected);
+    // Under the limit: an ordinary answer.
+    let a = swarm(&app, "user_count=abc").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers_and_no_cors() {
+    let (_, app) = local();
+    let v = web::assets::version();
+    let uris = [
+        "/",
+        "/stats/requests",
+        "/nope",
+        "/logs",
+        "/stats/requests/csv",
+    ];
+    let asset = format!("/static/{v}/app.js");
+    for uri in uris.iter().copied().chain([asset.as_str()]) {
+        let a = req(&app, "GET", uri, &[("origin", "http://evil.example")], "").await;
+        assert_eq!(a.header(header::CONTENT_SECURITY_POLICY), CSP, "{uri}");
+        assert_eq!(a.header(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
+        assert_eq!(a.header(header::REFERRER_POLICY), "no-referrer", "{uri}");
+        assert_eq!(a.header(header::X_FRAME_OPTIONS), "DENY", "{uri}");
+        assert!(
+            !a.headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+            "{uri}"
+        );
+    }
+    // Refusals too.
+    let a = req(&app, "GET", "/", &[("host", "evil.example")], "").await;
+    assert_eq!(a.header(header::CONTENT_SECURITY_POLICY), CSP);
+    assert!(CSP.contains("frame-ancestors 'none'"));
+    assert!(CSP.contains("script-src 'self';"));
+    assert!(!CSP.contains("unsafe-inline"));
+    // The dashboard page has no inline code the policy would block: every script is either
+    // loaded from /static or a JSON data block, and no element has an inline handler or style.
+    let page = get(&app, "/").await.body;
+    for tag in page.split("<script").skip(1) {
+        let open = &tag[..tag.find('>').unwrap()];
+        assert!(
+            open.contains(" src=\"/static/") || open.contains("type=\"application/json\""),
+            "inline script: <script{open}>"
+        );
+    }
+    let inline_attr = regex::Regex::new(r#"\s(on[a-z]+|style)\s*="#).unwrap();
+    assert!(
+        !inline_attr.is_match(&page),
+        "inline handler or style in the page"
+    );
+}
+
+/// `'sha256-…'` of `text`, computed here independently of the server.
+fn csp_hash(text: &str) -> String {
+    use base64::Engine as _;
+    let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_allows_exactly_its_own_inline_code() {
+    let (_, app) = local();
+    for uri in ["/stats/report", "/stats/report?download=1"] {
+        let a = get(&app, uri).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let policy = a.header(header::CONTENT_SECURITY_POLICY).to_string();
+        assert!(policy.ends_with("; frame-ancestors 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let body = &a.body;
+        // The same policy travels inside the file, for when it is opened from disk.
+        let meta = policy.trim_end_matches("; frame-ancestors 'none'");
+        assert!(
+            body.contains(&format!(
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"{meta}\">"
+            )),
+            "no meta policy in the report: {}",
+            &body[..body.find("</head>").unwrap()]
+        );
+        let mut inline = 0;
+        let mut rest = body.as_str();
+        while let Some(open) = rest.find("<script>") {
+            let code = &rest[open + 8..];
+            let end = code.find("</script>").unwrap();
+            assert!(
+                policy.contains(&csp_hash(&code[..end])),
+                "a script the policy would block"
+            );
+            inline += 1;
+            rest = &code[end..];
+        }
+        assert_eq!(inline, 2);
+        let style = &body[body.find("<style>").unwrap() + 7..body.find("</style>").unwrap()];
+        assert!(policy.contains(&format!("style-src {}", csp_hash(style))));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_authentication() {
+    let security = Security {
+        auth: Auth::basic("admin:s3cret").unwrap(),
+        ..Security::default()
+    };
+    let (_, app) = app_with(security, Defaults::empty());
+    let expected = json!({"error": "authentication required: this dashboard uses HTTP basic authentication (--web-auth)"});
+    for creds in [None, Some("Basic YWRtaW46d3Jvbmc="), Some("Bearer s3cret")] {
+        let headers: Vec<(&str, &str)> = creds.map(|c| ("authorization", c)).into_iter().collect();
+        let a = req(&app, "GET", "/stats/requests", &headers, "").await;
+        assert_answer(&a, StatusCode::UNAUTHORIZED, expected.clone());
+        assert_eq!(
+            a.header(header::WWW_AUTHENTICATE),
+            "Basic realm=\"Surge\", charset=\"UTF-8\""
+        );
+    }
+    // admin:s3cret
+    let ok = [("authorization", "Basic YWRtaW46czNjcmV0")];
+    for uri in ["/", "/stats/requests", "/events"] {
+        let a = if uri == "/events" {
+            // The stream never ends: only its status is read.
+            let r = Request::get(uri)
+                .header("authorization", ok[0].1)
+                .body(Body::empty())
+                .unwrap();
+            use tower::ServiceExt;
+            let res = app.clone().oneshot(r).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            continue;
+        } else {
+            req(&app, "GET", uri, &ok, "").await
+        };
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+    }
+    // A login page exists only with --web-token.
+    let a = get(&app, "/login").await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_authentication_and_the_login_page() {
+    let token = "0123456789abcdef0123";
+    let security = Security {
+        auth: Auth::token(token).unwrap(),
+        ..Security::default()
+    };
+    let (_, app) = app_with(security, Defaults::empty());
+    // A script without the token.
+    let a = get(&app, "/stats/requests").await;
+    assert_answer(
+        &a,
+        StatusCode::UNAUTHORIZED,
+        json!({"error": "authentication required: send Authorization: Bearer <token> (--web-token), or log in at /login"}),
+    );
+    assert_eq!(a.header(header::WWW_AUTHENTICATE), "Bearer realm=\"Surge\"");
+    let bearer = format!("Bearer {token}");
+    let a = req(
+        &app,
+        "GET",
+        "/stats/requests",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = req(
+        &app,
+        "POST",
+        "/stop",
+        &[("authorization", "Bearer wrong-wrong-wrong")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    // A browser asking for the page goes to the login form, which works without a login
+    // (with its stylesheet) and has no inline code.
+    let a = req(
+        &app,
+        "GET",
+        "/",
+        &[("accept", "text/html,application/xhtml+xml")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.header(header::LOCATION), "/login");
+    let a = get(&app, "/login").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a
+        .body
+        .contains("<form class=\"card form\" method=\"post\" action=\"/login\">"));
+    assert!(!a.body.contains("<script"));
+    let css = format!("/static/{}/style.css", web::assets::version());
+    assert!(a.body.contains(&css));
+    assert_eq!(get(&app, &css).await.status, StatusCode::OK);
+    // A wrong token: the form again, 401.
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let a = req(&app, "POST", "/login", &[form], "token=nope").await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(a.body.contains("Wrong token."));
+    assert!(!a.headers.contains_key(header::SET_COOKIE));
+    // The right one: a session cookie, and the dashboard opens with it.
+    let a = req(&app, "POST", "/login", &[form], &format!("token={token}")).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.header(header::LOCATION), "/");
+    let cookie = a.header(header::SET_COOKIE).to_string();
+    assert!(
+        cookie.ends_with("; Path=/; HttpOnly; SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains(token), "the cookie is not the token");
+    let session = cookie.split(';').next().unwrap();
+    let a = req(&app, "GET", "/", &[("cookie", session)], "").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = req(
+        &app,
+        "GET",
+        "/stats/requests",
+        &[("cookie", "surge_session=forged")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    // Logging in from another site is refused like any state change.
+    let a = req(
+        &app,
+        "POST",
+        "/login",
+        &[
+            form,
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:8089"),
+        ],
+        &format!("token={token}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_target_refuses_other_hosts_with_a_403_that_says_why() {
+    let target = Target::start();
+    let security = Security {
+        targets: AllowTargets::parse(&[target.addr.to_string(), "*.staging.test".into()]).unwrap(),
+        ..Security::default()
+    };
+    let (state, app) = app_with(security, Defaults::empty());
+    let a = swarm(&app, "user_count=1&spawn_rate=1&host=http://10.1.2.3/").await;
+    assert_answer(
+        &a,
+        StatusCode::FORBIDDEN,
+        json!({
+            "error": format!("\"http://10.1.2.3/\" is not an allowed target: this dashboard \
+                may only load-test {}, *.staging.test (--allow-target)", target.addr),
+            "field": "host",
+        }),
+    );
+    assert_eq!(state.engine.state(), RunState::Ready);
+    let a = swarm(
+        &app,
+        &format!("user_count=1&spawn_rate=10&host={}/ok", target.url()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    within(20, async {
+        while target.seen.hits("/ok") == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    state.engine.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_swarm_values_are_refused_naming_the_field() {
+    let (state, app) = app_with(
+        Security::default(),
+        Defaults {
+            host: Some("http://127.0.0.1:1".into()),
+            ..Defaults::empty()
+        },
+    );
+    let cases = [
+        (
+            "user_count=-5",
+            "user_count",
+            "\"-5\" is not a whole number",
+        ),
+        (
+            "rate=1e12",
+            "rate",
+            "must be above 0 and at most 10000000, got 1e12",
+        ),
+        (
+            "spawn_rate=-1",
+            "spawn_rate",
+            "must be above 0 and at most 10000, got -1",
+        ),
+        (
+            "run_time=abc",
+            "run_time",
+            "invalid duration \"abc\": expected a number (examples: 20, 20s, 250ms, 3m, 1h20m)",
+        ),
+        (
+            "host=javascript:alert(1)",
+            "host",
+            "\"javascript:alert(1)\": only http:// and https:// URLs can be load-tested",
+        ),
+        (
+            "host=file:///etc/passwd",
+            "host",
+            "\"file:///etc/passwd\": only http:// and https:// URLs can be load-tested",
+        ),
+    ];
+    for (form, field, error) in cases {
+        let a = swarm(&app, form).await;
+        assert_answer(
+            &a,
+            StatusCode::BAD_REQUEST,
+            json!({"error": error, "field": field}),
+        );
+    }
+    assert_eq!(state.engine.state(), RunState::Ready);
+}
+
+/// `--tls-cert`/`--tls-key`: the binary serves the dashboard over HTTPS (with the same
+/// guard and headers), and a plain HTTP request to that port gets no answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_over_tls() {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, key.cert.pem()).unwrap();
+    std::fs::write(&key_path, key.signing_key.serialize_pem()).unwrap();
+    let mut surge = support::binary::Surge::spawn(&[
+        "-H",
+        "http://127.0.0.1:9/",
+        "--web-port",
+        "0",
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    let url = surge.line_starting("Surge dashboard: ");
+    let addr = url
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("{url}"))
+        .to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(key.cert.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    within(20, async {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        let request =
+            format!("GET /stats/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tls.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("frame-ancestors 'none'"), "{answer}");
+        assert!(answer.contains("\"state\":\"ready\""), "{answer}");
+        // Plain HTTP on the TLS port: no HTTP answer.
+        let mut plain = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        plain
+            .write_all(format!("GET / HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut back = Vec::new();
+        let _ = plain.read_to_end(&mut back).await;
+        assert!(!String::from_utf8_lossy(&back).contains("HTTP/1"));
+    })
+    .await;
+    surge.signal("TERM");
+    assert_eq!(surge.wait(20).code, Some(0));
+}
