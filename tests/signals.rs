@@ -223,3 +223,42 @@ fn a_dashboard_test_stopped_from_the_page_leaves_complete_files_and_sets_the_exi
     assert_eq!(out.code, Some(3), "{out:?}");
     assert_eq!(counts(dir.path()), (hits, hits));
 }
+
+#[test]
+fn a_second_interrupt_in_dashboard_mode_also_writes_everything_recorded() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/delay?ms=2", target.url());
+    let users: u64 = 2;
+    let mut surge = spawn(
+        &[
+            "-H",
+            &url,
+            "-u",
+            "2",
+            "-r",
+            "100",
+            "--workers",
+            "1",
+            "--autostart",
+            "-s",
+            "10m",
+            "--web-port",
+            "0",
+        ],
+        dir.path(),
+    );
+    surge.dashboard();
+    eventually(20, "some requests", || {
+        (target.seen.total() >= 50).then_some(())
+    });
+    target.seen.stall_for(Duration::from_secs(600));
+    let arrived = wait_blocked(&target, 50);
+    surge.signal("TERM");
+    surge.line_starting("Stopping: letting in-flight requests finish");
+    surge.signal("INT");
+    let out = surge.wait(30);
+    assert_eq!(out.code, Some(130), "{out:?}");
+    assert!(out.stderr.contains("interrupted again"), "{out:?}");
+    assert_eq!(counts(dir.path()), (arrived - users, arrived - users));
+}
