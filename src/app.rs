@@ -61,11 +61,19 @@ async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
             return usage_error(e);
         }
     }
-    if opts.tls.is_none() && !opts.security.auth.is_open() && !is_loopback(&opts.web_host) {
-        eprintln!(
-            "surge: warning: without --tls-cert/--tls-key the dashboard's credentials travel \
-             in clear text"
-        );
+    if !is_loopback(&opts.web_host) {
+        if opts.security.auth.is_open() {
+            eprintln!(
+                "surge: warning: --web-insecure-no-auth: anyone who can reach {} can start \
+                 load tests",
+                opts.web_host
+            );
+        } else if opts.tls.is_none() {
+            eprintln!(
+                "surge: warning: without --tls-cert/--tls-key the dashboard's credentials \
+                 travel in clear text"
+            );
+        }
     }
     let signals = Signals::listen();
     let (first, second) = (signals.clone().nth(1), signals.nth(2));

@@ -303,4 +303,18 @@ fn dashboard_and_conflicting_flags_exit_2_saying_how_to_fix_them() {
         &["--headless", "-H", h, "--workers", "5000"],
         &["--workers", "1024"],
     );
+    // The new flags come from SURGE_* variables too.
+    let out = Command::new(env!("CARGO_BIN_EXE_surge"))
+        .env_clear()
+        .env("SURGE_HOST", h)
+        .env("SURGE_WEB_HOST", "0.0.0.0")
+        .env("SURGE_WEB_TOKEN", "short")
+        .output()
+        .expect("run surge");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--web-token must be at least 16 characters"),
+        "{stderr}"
+    );
 }

@@ -208,6 +208,19 @@ async fn request_bodies_are_limited() {
     // Under the limit: an ordinary answer.
     let a = swarm(&app, "user_count=abc").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // The login form too.
+    let security = Security {
+        auth: Auth::token("0123456789abcdef").unwrap(),
+        ..Security::default()
+    };
+    let (_, app) = app_with(security, Defaults::empty());
+    let big_token = format!("token={}", "a".repeat(100_000));
+    let a = support::web::call(&app, "POST", "/login", Some(&big_token)).await;
+    assert_answer(
+        &a,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        json!({"error": "request body too large: at most 65536 bytes"}),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

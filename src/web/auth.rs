@@ -224,7 +224,13 @@ pub async fn login(
     let Auth::Token { token, session } = &state.security.auth else {
         return no_login();
     };
-    let given = form.ok().and_then(|Form(f)| f.token).unwrap_or_default();
+    let given = match form {
+        Ok(Form(f)) => f.token.unwrap_or_default(),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return super::security::too_large()
+        }
+        Err(_) => String::new(),
+    };
     if !ct_eq(given.trim().as_bytes(), token.as_bytes()) {
         state.logs.warning("Login refused: wrong token");
         return login_page_with(StatusCode::UNAUTHORIZED, "Wrong token.");
