@@ -174,6 +174,20 @@ async fn cross_site_state_changes_are_refused_and_scripts_without_origin_pass() 
     let a = req(&app, "POST", "/stop", &[host], "").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.json()["message"], "Test stopped");
+    // A form post of the page itself: the browser says same-origin, the Origin is "null"
+    // (Referrer-Policy: no-referrer).
+    let own = [host, ("origin", "null"), ("sec-fetch-site", "same-origin")];
+    let a = req(&app, "POST", "/stats/reset", &own, "").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = req(
+        &app,
+        "POST",
+        "/stop",
+        &[host, ("sec-fetch-site", "same-site")],
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
     // Refusals are logged for the Logs tab.
     let logs = get(&app, "/logs").await.json();
     assert!(logs.to_string().contains("Refused POST /swarm"), "{logs}");

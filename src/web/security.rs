@@ -6,9 +6,10 @@
 //!    bind address (any IP address when bound to `0.0.0.0`/`::`), and `--web-allowed-hosts`.
 //!    A DNS-rebinding page sends its own name as `Host`, so it never gets through.
 //! 2. its declared body is larger than [`MAX_BODY`] (413).
-//! 3. it changes state (any method but GET/HEAD) and comes from another site: `Sec-Fetch-Site`
-//!    `cross-site`/`same-site`, or an `Origin` that is not the dashboard's own (403). Scripts
-//!    that send no `Origin` (curl) pass.
+//! 3. it changes state (any method but GET/HEAD) and comes from another site: a browser's
+//!    `Sec-Fetch-Site` other than `same-origin`/`none`, or, from a client without fetch
+//!    metadata, an `Origin` that is not the dashboard's own (403). Scripts that send no
+//!    `Origin` (curl) pass.
 //! 4. it lacks credentials when authentication is on (401, see [`super::auth`]).
 //!
 //! Every answer, refusals included, carries a Content-Security-Policy without inline scripts,
@@ -144,12 +145,19 @@ fn refusal(status: StatusCode, message: String) -> Response {
 }
 
 /// Why a state-changing request from a browser page is not the dashboard's own, if it is not.
+///
+/// A browser's `Sec-Fetch-Site` (which no page can set) decides when present: the page's own
+/// form posts carry `Origin: null` under `Referrer-Policy: no-referrer`, so the `Origin` is
+/// only checked for clients that send no fetch metadata.
 fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
     let site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
+    if site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none") {
+        return None;
+    }
+    if !site.is_empty() {
         return Some(format!(
             "cross-site request refused (Sec-Fetch-Site: {site}): state-changing requests \
              must come from the dashboard's own page"
@@ -335,8 +343,13 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("sec-fetch-site", "same-origin".parse().unwrap());
         assert!(cross_site(&h, Some("x")).is_none());
-        h.insert("sec-fetch-site", "same-site".parse().unwrap());
-        assert!(cross_site(&h, Some("x")).is_some());
+        // The page's own form post under no-referrer.
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h, Some("x")).is_none());
+        for site in ["same-site", "cross-site", "bogus"] {
+            h.insert("sec-fetch-site", site.parse().unwrap());
+            assert!(cross_site(&h, Some("x")).is_some(), "{site}");
+        }
     }
 
     #[test]
