@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
+use surge::web::{self, AppState, Defaults, Security};
 use tower::ServiceExt;
 
 /// A response, read whole.
@@ -62,4 +63,39 @@ pub async fn get(app: &Router, uri: &str) -> Answer {
 
 pub async fn swarm(app: &Router, form: &str) -> Answer {
     call(app, "POST", "/swarm", Some(form)).await
+}
+
+/// The dashboard's router with this security configuration.
+pub fn app_with(security: Security, defaults: Defaults) -> (AppState, Router) {
+    let state = AppState::new(super::engine(), defaults, false).with_security(security);
+    (state.clone(), web::app(state))
+}
+
+/// The dashboard as `surge` serves it by default: loopback, no login.
+pub fn local() -> (AppState, Router) {
+    app_with(Security::default(), Defaults::empty())
+}
+
+/// `method uri` with these headers and body.
+pub async fn req(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut r = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    send(app, r.body(Body::from(body.to_string())).unwrap()).await
+}
+
+/// The answer is this status with this JSON body.
+pub fn assert_answer(a: &Answer, status: StatusCode, body: serde_json::Value) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert!(a
+        .header(header::CONTENT_TYPE)
+        .starts_with("application/json"));
+    assert_eq!(a.json(), body);
 }
