@@ -6,9 +6,10 @@ use std::path::Path;
 
 use crate::cli::{Cli, Command, DemoArgs, RunArgs, Settings};
 use crate::demo::{self, DemoConfig};
-use crate::headless::{self, EXIT_USAGE};
+use crate::headless::{self, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::plan;
-use crate::web::server::{self, ServeOptions};
+use crate::web::security::is_loopback;
+use crate::web::server;
 use crate::web::Defaults;
 
 /// Run the parsed command line; returns the process exit code.
@@ -50,12 +51,33 @@ async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
         defaults.plan = None;
         defaults.host = None;
     }
-    let opts = ServeOptions {
-        web_host: args.web_host.clone(),
-        web_port: args.web_port,
-        autostart: args.autostart,
+    let opts = match args.serve_options() {
+        Ok(o) => o,
+        Err(e) => return usage_error(e),
     };
-    match server::run(settings, defaults, opts, interrupt()).await {
+    if !no_target {
+        let host = settings.host.as_deref().or(settings.plan.host.as_deref());
+        if let Err(e) = opts.security.targets.check_run(host, &settings.plan) {
+            return usage_error(e);
+        }
+    }
+    if !is_loopback(&opts.web_host) {
+        if opts.security.auth.is_open() {
+            eprintln!(
+                "surge: warning: --web-insecure-no-auth: anyone who can reach {} can start \
+                 load tests",
+                opts.web_host
+            );
+        } else if opts.tls.is_none() {
+            eprintln!(
+                "surge: warning: without --tls-cert/--tls-key the dashboard's credentials \
+                 travel in clear text"
+            );
+        }
+    }
+    let signals = Signals::listen();
+    let (first, second) = (signals.clone().nth(1), signals.nth(2));
+    match server::run_until(settings, defaults, opts, first, second).await {
         Ok(code) => code,
         Err(e) => usage_error(e),
     }
@@ -63,7 +85,9 @@ async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
 
 async fn headless_run(settings: Settings) -> i32 {
     let mut out = std::io::stdout();
-    match headless::run(settings, &mut out, interrupt()).await {
+    let signals = Signals::listen();
+    let (first, second) = (signals.clone().nth(1), signals.nth(2));
+    match headless::run_until(settings, &mut out, first, second).await {
         Ok(outcome) => outcome.exit_code,
         Err(e) => {
             eprintln!("surge: {e}");
@@ -72,35 +96,90 @@ async fn headless_run(settings: Settings) -> i32 {
     }
 }
 
-/// Resolves on the first Ctrl-C (or SIGTERM); a second Ctrl-C exits at once.
-async fn interrupt() {
-    wait_signal().await;
-    tokio::spawn(async {
-        wait_signal().await;
-        eprintln!("surge: interrupted twice, exiting now");
-        std::process::exit(130);
-    });
-}
+/// Ctrl-C and SIGTERM, counted from the start of the process: the first asks for a stop
+/// (in-flight requests finish up to `--stop-timeout`, then the files are written), the
+/// second for a stop now (no more waiting; the files still get everything recorded, exit
+/// code 130), a third exits at once.
+#[derive(Clone)]
+struct Signals(tokio::sync::watch::Receiver<u32>);
 
-async fn wait_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+impl Signals {
+    /// Start counting signals (on the current runtime).
+    fn listen() -> Signals {
+        let (tx, rx) = tokio::sync::watch::channel(0u32);
+        tokio::spawn(async move {
+            let mut next = match Listener::new() {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("surge: cannot listen for Ctrl-C: {e}");
+                    return std::future::pending().await;
+                }
+            };
+            loop {
+                next.signal().await;
+                let n = *tx.borrow() + 1;
+                tx.send_replace(n);
+                if n == 2 {
+                    eprintln!(
+                        "surge: interrupted again: writing what was recorded and exiting \
+                         (once more to exit without writing)"
+                    );
+                } else if n > 2 {
+                    eprintln!("surge: interrupted three times, exiting now");
+                    std::process::exit(EXIT_INTERRUPTED);
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        });
+        Signals(rx)
+    }
+
+    /// Resolves once `n` signals have arrived.
+    async fn nth(mut self, n: u32) {
+        if self.0.wait_for(|c| *c >= n).await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The process's Ctrl-C (SIGINT) and SIGTERM streams, registered once so that no signal
+/// falls between two waits.
+struct Listener {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Listener {
+    fn new() -> std::io::Result<Listener> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Listener {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Listener {})
+        }
+    }
+
+    async fn signal(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 
@@ -133,7 +212,7 @@ async fn run_demo(args: DemoArgs) -> i32 {
             args.db_connections
         );
         let _ = std::io::stdout().flush();
-        interrupt().await;
+        Signals::listen().nth(1).await;
         0
     } else {
         if args.run.headless {

@@ -10,6 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::client::ClientConfig;
 use crate::duration::parse_duration;
 use crate::plan::{self, LoadProfile, Plan};
+use crate::web::auth::Auth;
+use crate::web::security::{is_loopback, HostPolicy, Security};
+use crate::web::server::ServeOptions;
+use crate::web::targets::AllowTargets;
 
 /// Surge: a fast, exact, Locust-style load tester.
 #[derive(Debug, Parser)]
@@ -73,7 +77,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PREFIX", env = "SURGE_CSV")]
     pub csv: Option<PathBuf>,
     /// Write every entry to the history CSV each second (not only Aggregated).
-    #[arg(long, env = "SURGE_CSV_FULL_HISTORY")]
+    #[arg(long, env = "SURGE_CSV_FULL_HISTORY", requires = "csv")]
     pub csv_full_history: bool,
     /// Write the final statistics as JSON to FILE.
     #[arg(long, value_name = "FILE", env = "SURGE_JSON")]
@@ -83,7 +87,8 @@ pub struct RunArgs {
         long,
         value_name = "N",
         default_value_t = 1,
-        env = "SURGE_EXIT_CODE_ON_ERROR"
+        env = "SURGE_EXIT_CODE_ON_ERROR",
+        value_parser = clap::value_parser!(i32).range(0..=255)
     )]
     pub exit_code_on_error: i32,
     /// How long a stop lets in-flight requests finish.
@@ -131,8 +136,69 @@ pub struct RunArgs {
     )]
     pub web_port: u16,
     /// With the dashboard: start the test at once (with the plan's or the flags' figures).
-    #[arg(long, env = "SURGE_AUTOSTART")]
+    #[arg(long, env = "SURGE_AUTOSTART", conflicts_with = "headless")]
     pub autostart: bool,
+    /// Dashboard login with HTTP basic authentication, USER:PASSWORD (prefer the environment
+    /// variable: command lines are visible to other users of the machine).
+    #[arg(
+        long,
+        value_name = "USER:PASSWORD",
+        env = "SURGE_WEB_AUTH",
+        hide_env_values = true,
+        conflicts_with_all = ["web_token", "web_insecure_no_auth", "headless"]
+    )]
+    pub web_auth: Option<String>,
+    /// Dashboard login with a token (16+ characters): `Authorization: Bearer TOKEN` for
+    /// scripts, a login page for browsers.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SURGE_WEB_TOKEN",
+        hide_env_values = true,
+        conflicts_with_all = ["web_insecure_no_auth", "headless"]
+    )]
+    pub web_token: Option<String>,
+    /// Serve a dashboard on a non-loopback --web-host without any login (trusted networks only).
+    #[arg(long, env = "SURGE_WEB_INSECURE_NO_AUTH", conflicts_with = "headless")]
+    pub web_insecure_no_auth: bool,
+    /// Extra names the dashboard answers to in the Host header (e.g. behind a proxy), comma
+    /// separated or repeated: NAME or NAME:PORT.
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "SURGE_WEB_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        conflicts_with = "headless"
+    )]
+    pub web_allowed_hosts: Vec<String>,
+    /// Serve the dashboard over HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SURGE_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "headless"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SURGE_TLS_KEY",
+        requires = "tls_cert",
+        conflicts_with = "headless"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Hosts the dashboard may load-test (repeatable or comma separated): HOST, HOST:PORT or
+    /// *.DOMAIN. Without it, any http(s) host.
+    #[arg(
+        long = "allow-target",
+        value_name = "PATTERN",
+        env = "SURGE_ALLOW_TARGET",
+        value_delimiter = ',',
+        conflicts_with = "headless"
+    )]
+    pub allow_target: Vec<String>,
 }
 
 /// Why the command line cannot be used (exit code 2).
@@ -185,6 +251,9 @@ pub const DEFAULT_TICK: Duration = Duration::from_secs(1);
 /// Default cap on concurrent users in open mode when `-u` is not given.
 pub const DEFAULT_OPEN_USERS: u32 = 100;
 
+/// Most load-generating threads `--workers` may ask for.
+pub const MAX_WORKERS: usize = 1024;
+
 impl RunArgs {
     /// Validate the arguments, loading the plan (or `default_plan` text, for the demo).
     pub fn settings(&self, default_plan: Option<Plan>) -> Result<Settings, UsageError> {
@@ -223,6 +292,12 @@ impl RunArgs {
         };
         if let Some(r) = self.spawn_rate {
             positive("-r/--spawn-rate", r)?;
+        }
+        if let Some(u) = self.users.filter(|u| *u > crate::web::api::MAX_USERS) {
+            return Err(invalid(format!(
+                "-u/--users must be at most {}, got {u}",
+                crate::web::api::MAX_USERS
+            )));
         }
         let plan_load = plan.load.clone();
         let load = if let Some(rate) = self.rate {
@@ -268,8 +343,10 @@ impl RunArgs {
         if timeout.is_zero() {
             return Err(invalid("--timeout must be above 0".into()));
         }
-        if self.workers == Some(0) {
-            return Err(invalid("--workers must be at least 1".into()));
+        if let Some(w) = self.workers.filter(|w| !(1..=MAX_WORKERS).contains(w)) {
+            return Err(invalid(format!(
+                "--workers must be between 1 and {MAX_WORKERS}, got {w}"
+            )));
         }
         let tick = match &self.tick {
             Some(t) => duration("--tick", t)?,
@@ -300,6 +377,46 @@ impl RunArgs {
             exit_code_on_error: self.exit_code_on_error,
             reset_stats: self.reset_stats,
             only_summary: self.only_summary,
+        })
+    }
+}
+
+impl RunArgs {
+    /// The dashboard's validated options: where it listens, its security, its TLS. A
+    /// non-loopback `--web-host` needs a login or an explicit `--web-insecure-no-auth`.
+    pub fn serve_options(&self) -> Result<ServeOptions, UsageError> {
+        let invalid = UsageError::Invalid;
+        let auth = match (&self.web_auth, &self.web_token) {
+            (Some(a), _) => Auth::basic(a).map_err(invalid)?,
+            (None, Some(t)) => Auth::token(t).map_err(invalid)?,
+            (None, None) => Auth::Open,
+        };
+        if auth.is_open() && !self.web_insecure_no_auth && !is_loopback(&self.web_host) {
+            return Err(invalid(format!(
+                "--web-host {} would expose the dashboard to the network without a login, and \
+                 anyone who reaches it could aim load anywhere. Add --web-auth USER:PASSWORD or \
+                 --web-token TOKEN (with --tls-cert and --tls-key so that they do not travel in \
+                 clear text), or --web-insecure-no-auth if every machine that can reach it is \
+                 trusted",
+                self.web_host
+            )));
+        }
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::web::tls::load(cert, key).map_err(invalid)?),
+            _ => None,
+        };
+        let security = Security {
+            auth,
+            hosts: HostPolicy::new(&self.web_host, &self.web_allowed_hosts).map_err(invalid)?,
+            tls: tls.is_some(),
+            targets: AllowTargets::parse(&self.allow_target).map_err(invalid)?,
+        };
+        Ok(ServeOptions {
+            web_host: self.web_host.clone(),
+            web_port: self.web_port,
+            autostart: self.autostart,
+            security,
+            tls,
         })
     }
 }

@@ -14,6 +14,9 @@ use crate::stats::{RunState, Snapshot};
 /// Exit code for bad usage or an invalid plan.
 pub const EXIT_USAGE: i32 = 2;
 
+/// Exit code after a second Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// How the run ended.
 #[derive(Debug)]
 pub struct Outcome {
@@ -36,6 +39,18 @@ pub async fn run<W: Write>(
     settings: Settings,
     out: &mut W,
     interrupt: impl std::future::Future<Output = ()>,
+) -> Result<Outcome, HeadlessError> {
+    run_until(settings, out, interrupt, std::future::pending()).await
+}
+
+/// [`run`], where `hurry` (a second Ctrl-C) resolving while in-flight requests finish stops
+/// waiting for them: the files get everything recorded so far (the workers' last flush) and
+/// the exit code is 130.
+pub async fn run_until<W: Write>(
+    settings: Settings,
+    out: &mut W,
+    interrupt: impl std::future::Future<Output = ()>,
+    hurry: impl std::future::Future<Output = ()>,
 ) -> Result<Outcome, HeadlessError> {
     let config = settings.engine_config();
     let mut csv = match &settings.csv {
@@ -83,7 +98,16 @@ pub async fn run<W: Write>(
             }
         }
     }
-    let snapshot = engine.stop().await?;
+    tokio::pin!(hurry);
+    let mut hurried = false;
+    let snapshot = tokio::select! {
+        snap = engine.stop() => snap?,
+        _ = &mut hurry => {
+            hurried = true;
+            writeln!(out, "Interrupted again: not waiting for in-flight requests.")?;
+            engine.snapshot_now().await?
+        }
+    };
     if let Some(csv) = csv.as_mut() {
         csv.history(&snapshot)?;
         csv.finish(&snapshot)?;
@@ -92,7 +116,9 @@ pub async fn run<W: Write>(
         report::write_json_file(path, &snapshot)?;
     }
     report::print_summary(&mut *out, &snapshot)?;
-    let exit_code = if snapshot.total.num_failures > 0 {
+    let exit_code = if hurried {
+        EXIT_INTERRUPTED
+    } else if snapshot.total.num_failures > 0 {
         settings.exit_code_on_error
     } else {
         0

@@ -1,8 +1,9 @@
 //! The dashboard in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `.ci/run`) driven over WebDriver. It loads the page, fills
 //! the start form, starts a test against an in-process target, sees the statistics rows and
-//! the charts change, edits the user count, stops, resets, downloads the requests CSV, and
-//! saves screenshots under `target/screenshots/`.
+//! the charts change, edits the user count, stops, resets, downloads the requests CSV, then
+//! logs in to a token-protected dashboard and runs a test there, and saves screenshots
+//! under `target/screenshots/`.
 //!
 //! Without Chromium the test fails (it is part of CI); set `SURGE_SKIP_BROWSER=1` to skip it
 //! on a machine that cannot have a browser.
@@ -18,7 +19,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use support::Target;
 use surge::engine::{Engine, EngineConfig};
-use surge::web::{app, AppState, Defaults};
+use surge::web::auth::Auth;
+use surge::web::{app, AppState, Defaults, Security};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -267,6 +269,49 @@ async fn scenario() {
     })
     .await;
     shot(&c, "6-reset.png").await;
+
+    // The same engine behind a token login: the page redirects to the login form, the token
+    // gives a session cookie, and the page (its event stream and its POSTs, which carry the
+    // page's Origin) works under the Content-Security-Policy.
+    let token = "browser-test-token-0123";
+    let secured = AppState::new(engine.clone(), Defaults::empty(), false).with_security(Security {
+        auth: Auth::token(token).expect("token"),
+        ..Security::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let secured_addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(secured)).await;
+    });
+    c.goto(&format!("http://{secured_addr}/"))
+        .await
+        .expect("open the secured dashboard");
+    wait_for(&c, "login page", "location.pathname", 10, |v| v == "/login").await;
+    shot(&c, "7-login.png").await;
+    fill(&c, "#token", "wrong").await;
+    click(&c, "form button[type=submit]").await;
+    wait_for(
+        &c,
+        "wrong token",
+        "document.querySelector('.error')?.textContent || ''",
+        10,
+        |v| v == "Wrong token.",
+    )
+    .await;
+    fill(&c, "#token", token).await;
+    click(&c, "form button[type=submit]").await;
+    wait_for(&c, "status after login", STATUS, 10, |v| v == "stopped").await;
+    click(&c, "#btn-new").await;
+    fill(&c, "#f-users", "2").await;
+    fill(&c, "#f-ramp", "100").await;
+    fill(&c, "#f-host", &target_url).await;
+    click(&c, "#start-form button[type=submit]").await;
+    wait_for(&c, "status", STATUS, 10, |v| v == "running").await;
+    click(&c, "#btn-stop").await;
+    wait_for(&c, "status", STATUS, 15, |v| v == "stopped").await;
+    shot(&c, "8-secured-stopped.png").await;
 
     let _ = c.close().await;
     for p in [stats_png, charts_png] {

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use support::binary::counts;
 use support::*;
 use surge::cli::RunArgs;
 
@@ -26,30 +27,6 @@ fn args(url: &str, dir: &Path) -> RunArgs {
         workers: Some(2),
         ..RunArgs::default()
     }
-}
-
-/// The Aggregated request count in `run_stats.csv` and in `run.json`.
-fn counts(dir: &Path) -> (u64, u64) {
-    for suffix in [
-        "_stats.csv",
-        "_stats_history.csv",
-        "_failures.csv",
-        "_exceptions.csv",
-    ] {
-        assert!(
-            dir.join(format!("run{suffix}")).exists(),
-            "missing run{suffix}"
-        );
-    }
-    let stats = std::fs::read_to_string(dir.join("run_stats.csv")).unwrap();
-    let row = stats
-        .lines()
-        .find(|l| l.starts_with(",Aggregated,"))
-        .unwrap_or_else(|| panic!("no Aggregated row in\n{stats}"));
-    let csv_count: u64 = row.split(',').nth(2).unwrap().parse().unwrap();
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
-    (csv_count, json["total"]["num_requests"].as_u64().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,4 +225,96 @@ fn the_tick_reaches_the_engine() {
     assert_eq!(config.tick, Duration::from_millis(250));
     assert_eq!(config.workers, 2);
     assert_eq!(config.stop_timeout, Duration::from_secs(10));
+}
+
+/// Dashboard flags: a network-facing dashboard needs a login, conflicting or invalid flags
+/// are refused before anything listens.
+#[test]
+fn dashboard_and_conflicting_flags_exit_2_saying_how_to_fix_them() {
+    let h = "http://127.0.0.1:9/";
+    usage_error(
+        &["-H", h, "--web-host", "0.0.0.0"],
+        &[
+            "--web-host 0.0.0.0 would expose the dashboard",
+            "--web-auth USER:PASSWORD",
+            "--web-token TOKEN",
+            "--web-insecure-no-auth",
+        ],
+    );
+    usage_error(
+        &[
+            "-H",
+            h,
+            "--web-auth",
+            "a:b",
+            "--web-token",
+            "0123456789abcdef",
+        ],
+        &["--web-auth", "--web-token", "cannot be used with"],
+    );
+    usage_error(
+        &["-H", h, "--web-auth", "a:b", "--web-insecure-no-auth"],
+        &["cannot be used with"],
+    );
+    usage_error(&["-H", h, "--web-auth", "nopassword"], &["USER:PASSWORD"]);
+    usage_error(
+        &["-H", h, "--web-token", "short"],
+        &["at least 16 characters"],
+    );
+    usage_error(&["-H", h, "--tls-cert", "c.pem"], &["--tls-key"]);
+    usage_error(
+        &[
+            "-H",
+            h,
+            "--tls-cert",
+            "/nonexistent/c.pem",
+            "--tls-key",
+            "/nonexistent/k.pem",
+        ],
+        &["--tls-cert /nonexistent/c.pem"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "--web-auth", "a:b"],
+        &["--headless"],
+    );
+    usage_error(&["--headless", "-H", h, "--autostart"], &["--autostart"]);
+    usage_error(
+        &["-H", h, "--allow-target", "ftp://x"],
+        &["--allow-target \"ftp://x\""],
+    );
+    usage_error(
+        &["-H", "http://10.9.9.9/", "--allow-target", "127.0.0.1"],
+        &["\"http://10.9.9.9/\" is not an allowed target", "127.0.0.1"],
+    );
+    usage_error(
+        &["-H", h, "--web-allowed-hosts", "a:b"],
+        &["--web-allowed-hosts \"a:b\""],
+    );
+    usage_error(&["--headless", "-H", h, "--csv-full-history"], &["--csv"]);
+    usage_error(
+        &["--headless", "-H", h, "--exit-code-on-error", "300"],
+        &["--exit-code-on-error", "300"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "-u", "2000000"],
+        &["-u/--users", "1000000"],
+    );
+    usage_error(
+        &["--headless", "-H", h, "--workers", "5000"],
+        &["--workers", "1024"],
+    );
+    // The new flags come from SURGE_* variables too.
+    let out = Command::new(env!("CARGO_BIN_EXE_surge"))
+        .env_clear()
+        .env("SURGE_HOST", h)
+        .env("SURGE_WEB_HOST", "0.0.0.0")
+        .env("SURGE_WEB_TOKEN", "short")
+        .output()
+        .expect("run surge");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--web-token must be at least 16 characters"),
+        "{stderr}"
+    );
 }

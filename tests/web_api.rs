@@ -8,14 +8,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
 use serde_json::Value;
+use support::web::{call, get, swarm};
 use support::*;
 use surge::web::{self, AppState, Defaults};
-use tower::ServiceExt;
 
 const PLAN: &str = r#"
 [[scenarios]]
@@ -47,52 +44,6 @@ fn plan_defaults(host: &str) -> Defaults {
         host: Some(host.to_string()),
         ..Defaults::empty()
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn call(app: &Router, method: &str, uri: &str, form: Option<&str>) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri);
-    let body = match form {
-        Some(f) => {
-            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            Body::from(f.to_string())
-        }
-        None => Body::empty(),
-    };
-    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Answer {
-    call(app, "GET", uri, None).await
-}
-
-async fn swarm(app: &Router, form: &str) -> Answer {
-    call(app, "POST", "/swarm", Some(form)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

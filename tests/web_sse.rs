@@ -273,78 +273,39 @@ fn snapshot_payload_with_many_names() {
 /// stops it, writes `--json` and the `--csv` files (with history rows) and exits 0.
 #[test]
 fn the_binary_serves_the_dashboard() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
+    use support::binary::{http, Surge};
     let target = Target::start();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_surge"))
-        .args(["-H", &format!("{}/ok", target.url())])
-        .args(["-u", "2", "-r", "100", "--workers", "1", "--autostart"])
-        .args(["--web-port", "0", "--json"])
-        .arg(&json)
-        .arg("--csv")
-        .arg(dir.path().join("run"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    /// Kills the child if an assertion fails before it was stopped.
-    struct Guard(u32);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &self.0.to_string()])
-                    .status();
-            }
-        }
-    }
-    let _guard = Guard(child.id());
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("no URL printed");
-    let url = line
-        .strip_prefix("Surge dashboard: http://")
-        .unwrap_or_else(|| panic!("{line}"));
+    let (url, prefix) = (format!("{}/ok", target.url()), dir.path().join("run"));
+    let mut surge = Surge::spawn(&[
+        "-H",
+        &url,
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "--workers",
+        "1",
+        "--autostart",
+        "--web-port",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        prefix.to_str().unwrap(),
+    ]);
+    let addr = surge.dashboard();
     std::thread::sleep(Duration::from_millis(1500));
-    let mut conn = std::net::TcpStream::connect(url).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(conn, "GET /stats/requests HTTP/1.0\r\nHost: {url}\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
+    let answer = http(&addr, "GET", "/stats/requests", &[]);
     assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
     assert!(
         answer.contains("\"state\":\"running\"") || answer.contains("\"state\":\"spawning\""),
         "{answer}"
     );
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait_with_output());
-    });
-    let out = done_rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("did not exit")
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    surge.signal("TERM");
+    let out = surge.wait(20);
+    assert_eq!(out.code, Some(0), "{out:?}");
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(summary["state"], "stopped");
     let hits = target.seen.hits("/ok");

@@ -2,7 +2,7 @@
 //! `POST /stop` stops it, `POST /stats/reset` clears the statistics.
 //!
 //! Every form field is checked before the engine hears about it; a bad one is answered with
-//! 400 and `{"error", "field"}`. Limits: `user_count` 0..=1 000 000, `spawn_rate` above 0 and
+//! 400 and `{"error", "field"}`; a host outside `--allow-target` with 403. Limits: `user_count` 0..=1 000 000, `spawn_rate` above 0 and
 //! at most 10 000, `rate` above 0 and at most 10 000 000, `host` an http(s) URL, `run_time`
 //! a duration (`20`, `3m`, `1h20m`), `scenario` a scenario of the loaded plan.
 
@@ -133,7 +133,13 @@ pub async fn swarm(
     State(state): State<AppState>,
     form: Result<Form<SwarmForm>, FormRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Form(form) = form.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(super::security::MAX_BODY)
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     let result = form
         .validate(&state.defaults)
         .and_then(|s| match state.engine.state() {
@@ -174,6 +180,15 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         Some(name) => Arc::new(only_scenario(&plan, name)),
         None => plan,
     };
+    let effective_host = host_override.as_deref().or(plan.host.as_deref());
+    state
+        .security
+        .targets
+        .check_run(effective_host, &plan)
+        .map_err(|message| ApiError::Forbidden {
+            field: Some("host"),
+            message,
+        })?;
     let load = load_of(&s, d)?;
     let params = RunParams {
         plan,
@@ -288,8 +303,9 @@ fn edit(state: &AppState, s: &Swarm) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-/// `POST /stop` (and Locust's `GET /stop`): stop the test, waiting until in-flight requests
-/// have finished; stopping a test that is not running is not an error.
+/// `POST /stop`: stop the test, waiting until in-flight requests have finished; stopping a
+/// test that is not running is not an error. (Locust also answers `GET /stop`; Surge does
+/// not: a link or an image on another page must not be able to stop a test.)
 pub async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.engine.state() {
         RunState::Spawning | RunState::Running | RunState::Stopping => {
@@ -303,7 +319,7 @@ pub async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError
     }
 }
 
-/// `POST /stats/reset` (and Locust's `GET`): clear the statistics; answers `ok` like Locust.
+/// `POST /stats/reset`: clear the statistics; answers `ok` like Locust (POST only, as `/stop`).
 pub async fn reset(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.engine.reset()?;
     state.logs.info("Statistics reset");

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::pages::{script_json, Page, ReportPage};
-use super::{assets, ApiError, AppState};
+use super::{assets, security, ApiError, AppState};
 use crate::report::{self, format::iso_utc};
 use crate::stats::{unix_now, Snapshot};
 
@@ -89,16 +89,20 @@ pub fn report_page(state: &AppState) -> ReportPage {
         charts_js: assets::CHARTS_JS,
         report_js: assets::REPORT_JS,
         data_json: script_json(&data.to_string()),
+        csp: security::report_csp(),
     }
 }
 
 /// `GET /stats/report` (`?download=1` → attachment).
 pub async fn report(State(state): State<AppState>, Query(q): Query<ReportQuery>) -> Response {
-    let page = Page(report_page(&state)).into_response();
+    let mut page = Page(report_page(&state)).into_response();
+    page.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        security::report_csp_header(),
+    );
     let download = matches!(q.download.as_deref(), Some("1" | "true" | "yes"));
     if download && page.status().is_success() {
         let name = format!("surge_report_{}.html", unix_now() as u64);
-        let mut page = page;
         if let Ok(v) = format!("attachment; filename=\"{name}\"").parse() {
             page.headers_mut().insert(header::CONTENT_DISPOSITION, v);
         }

@@ -21,6 +21,15 @@ pub enum ApiError {
     /// The request body could not be read as a form.
     #[error("{0}")]
     BadRequest(String),
+    /// The request is understood but not allowed (e.g. a target outside `--allow-target`).
+    #[error("{message}")]
+    Forbidden {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The request body is over the limit.
+    #[error("request body too large: at most {0} bytes")]
+    TooLarge(usize),
     /// The engine is in a state where the command makes no sense (e.g. stopping).
     #[error("{0}")]
     Conflict(String),
@@ -45,6 +54,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Field { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) | ApiError::Engine(EngineError::Busy(_)) => StatusCode::CONFLICT,
             ApiError::Engine(EngineError::Invalid(_)) => StatusCode::BAD_REQUEST,
             ApiError::Engine(EngineError::NotRunning) => StatusCode::CONFLICT,
@@ -58,7 +69,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = match &self {
-            ApiError::Field { field, message } => json!({"error": message, "field": field}),
+            ApiError::Field { field, message }
+            | ApiError::Forbidden {
+                field: Some(field),
+                message,
+            } => json!({"error": message, "field": field}),
             ApiError::Internal(_) => json!({"error": "internal error; see the Logs tab"}),
             other => json!({"error": other.to_string()}),
         };

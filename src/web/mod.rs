@@ -10,32 +10,41 @@
 //! - `sse`: `GET /events`, one stream per browser (state, snapshots, logs, resume).
 //! - `logs`: the controller's log lines (bounded ring + broadcast).
 //! - `error`: [`ApiError`], turned into 4xx JSON answers.
+//! - `security`: the guard in front of every route (Host allow-list, cross-site refusal,
+//!   body limit, authentication) and the security headers.
+//! - `auth`: basic auth, bearer token, the login page and its session cookie.
+//! - `targets`: `--allow-target`, the hosts the dashboard may load-test.
+//! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
 //! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C, final files).
 //!
 //! The contract with the page (routes, events, JSON shapes) is `spec-web.md`.
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod downloads;
 pub mod error;
 pub mod hub;
 pub mod logs;
 pub mod pages;
+pub mod security;
 pub mod server;
 pub mod sse;
 pub mod stats_api;
+pub mod targets;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, HeaderValue};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::ApiError;
 pub use hub::Hub;
 pub use logs::{Level, LogBuffer};
+pub use security::Security;
 
 use crate::cli::Settings;
 use crate::client::ClientConfig;
@@ -103,6 +112,8 @@ pub struct AppState {
     pub defaults: Arc<Defaults>,
     pub logs: Arc<LogBuffer>,
     pub hub: Arc<Hub>,
+    /// Who may use the dashboard and what it may load-test.
+    pub security: Arc<Security>,
 }
 
 impl AppState {
@@ -116,7 +127,14 @@ impl AppState {
             defaults: Arc::new(defaults),
             logs,
             hub,
+            security: Arc::new(Security::default()),
         }
+    }
+
+    /// The same state with this security configuration (the default is loopback, no login).
+    pub fn with_security(mut self, security: Security) -> AppState {
+        self.security = Arc::new(security);
+        self
     }
 }
 
@@ -127,8 +145,9 @@ pub fn app(state: AppState) -> Router {
         .route("/static/{version}/{file}", get(assets::serve))
         .route("/events", get(sse::events))
         .route("/swarm", post(api::swarm))
-        .route("/stop", post(api::stop).get(api::stop))
-        .route("/stats/reset", post(api::reset).get(api::reset))
+        .route("/stop", post(api::stop))
+        .route("/stats/reset", post(api::reset))
+        .route("/login", get(auth::login_page).post(auth::login))
         .route("/stats/requests", get(stats_api::requests))
         .route("/stats/requests/csv", get(downloads::requests_csv))
         .route(
@@ -142,11 +161,25 @@ pub fn app(state: AppState) -> Router {
         .route("/tasks", get(stats_api::tasks))
         .route("/logs", get(stats_api::logs))
         .fallback(not_found)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(security::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
         ))
         .with_state(state)
+}
+
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({
+            "error": format!("{method} is not allowed on {}", uri.path())
+        })),
+    )
 }
 
 async fn not_found() -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {

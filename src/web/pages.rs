@@ -34,6 +34,9 @@ pub struct ReportPage {
     pub report_js: &'static str,
     /// `{"snapshot": ..., "history": [...]}`.
     pub data_json: String,
+    /// The report's Content-Security-Policy (hashes of its inline script and style), also
+    /// kept in the file as a `<meta>` tag (only quotes, hashes and keywords: safe unescaped).
+    pub csp: &'static str,
 }
 
 /// Renders an askama template as an HTML response (500 with a short text if it fails).

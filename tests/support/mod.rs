@@ -16,7 +16,9 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod precise;
+pub mod web;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -1,0 +1,366 @@
+//! The dashboard's guard, one middleware in front of every route (Locust binds every
+//! interface with CORS `*` and no login: anyone who reaches it can aim load anywhere).
+//! In order, a request is refused when:
+//!
+//! 1. its `Host` is not a name the dashboard serves (403): loopback names and addresses, the
+//!    bind address (any IP address when bound to `0.0.0.0`/`::`), and `--web-allowed-hosts`.
+//!    A DNS-rebinding page sends its own name as `Host`, so it never gets through.
+//! 2. its declared body is larger than [`MAX_BODY`] (413).
+//! 3. it changes state (any method but GET/HEAD) and comes from another site: a browser's
+//!    `Sec-Fetch-Site` other than `same-origin`/`none`, or, from a client without fetch
+//!    metadata, an `Origin` that is not the dashboard's own (403). Scripts that send no
+//!    `Origin` (curl) pass.
+//! 4. it lacks credentials when authentication is on (401, see [`super::auth`]).
+//!
+//! Every answer, refusals included, carries a Content-Security-Policy without inline scripts,
+//! `nosniff`, `frame-ancestors 'none'` (and `X-Frame-Options`), `Referrer-Policy: no-referrer`
+//! and `Cross-Origin-Resource-Policy: same-origin`; there are no CORS headers.
+//! All refusals are JSON: `{"error": "..."}`.
+
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use serde_json::json;
+
+use super::auth::Auth;
+use super::targets::{split_port, AllowTargets};
+use super::{assets, AppState};
+
+/// Largest request body accepted (the `/swarm` form is a few hundred bytes).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The policy of every page but the report: scripts and styles only from the dashboard.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+    frame-ancestors 'none'";
+
+/// How the dashboard protects itself; built from the command line, or [`Security::default`]
+/// (loopback, no login) for tests and local use.
+#[derive(Debug, Clone)]
+pub struct Security {
+    pub auth: Auth,
+    /// Which `Host` headers are served.
+    pub hosts: HostPolicy,
+    /// Served over TLS (the session cookie gets `Secure`).
+    pub tls: bool,
+    /// `--allow-target`.
+    pub targets: AllowTargets,
+}
+
+impl Default for Security {
+    fn default() -> Security {
+        Security {
+            auth: Auth::Open,
+            hosts: HostPolicy::default(),
+            tls: false,
+            targets: AllowTargets::default(),
+        }
+    }
+}
+
+/// The `Host` names the dashboard answers to.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    /// The bind address; `None` = every interface (then any IP address is served).
+    pub bind: Option<IpAddr>,
+    /// `--web-allowed-hosts`: lower-case names, each with an optional port.
+    pub extra: Vec<(String, Option<u16>)>,
+}
+
+impl Default for HostPolicy {
+    fn default() -> HostPolicy {
+        HostPolicy {
+            bind: Some(IpAddr::from([127, 0, 0, 1])),
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl HostPolicy {
+    /// The policy for a dashboard bound to `web_host` with `--web-allowed-hosts` values.
+    pub fn new(web_host: &str, allowed: &[String]) -> Result<HostPolicy, String> {
+        let bind = match web_host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => None,
+            Ok(ip) => Some(ip),
+            Err(_) => Some(IpAddr::from([127, 0, 0, 1])),
+        };
+        let mut extra = Vec::new();
+        if web_host.parse::<IpAddr>().is_err() && !web_host.eq_ignore_ascii_case("localhost") {
+            extra.push((web_host.to_ascii_lowercase(), None));
+        }
+        for a in allowed.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+            let (name, port) =
+                split_port(a).map_err(|e| format!("--web-allowed-hosts \"{a}\": {e}"))?;
+            extra.push((name.to_ascii_lowercase(), port));
+        }
+        Ok(HostPolicy { bind, extra })
+    }
+
+    /// Whether a request with this `Host` header value is served.
+    pub fn allows(&self, host: &str) -> bool {
+        let Ok((name, port)) = split_port(host) else {
+            return false;
+        };
+        let name = name.to_ascii_lowercase();
+        if name == "localhost" {
+            return true;
+        }
+        if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
+            if ip.is_loopback() || self.bind.is_none_or(|b| b == ip) {
+                return true;
+            }
+        }
+        self.extra
+            .iter()
+            .any(|(n, p)| *n == name && p.is_none_or(|p| Some(p) == port))
+    }
+}
+
+/// Whether the dashboard's `--web-host` reaches only this machine (`localhost`, `127.x`, `::1`).
+pub fn is_loopback(web_host: &str) -> bool {
+    web_host.eq_ignore_ascii_case("localhost")
+        || web_host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The `Host` of a request: the header, or the URI's authority (HTTP/2).
+fn host_of(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+}
+
+fn refusal(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// Why a state-changing request from a browser page is not the dashboard's own, if it is not.
+///
+/// A browser's `Sec-Fetch-Site` (which no page can set) decides when present: the page's own
+/// form posts carry `Origin: null` under `Referrer-Policy: no-referrer`, so the `Origin` is
+/// only checked for clients that send no fetch metadata.
+fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none") {
+        return None;
+    }
+    if !site.is_empty() {
+        return Some(format!(
+            "cross-site request refused (Sec-Fetch-Site: {site}): state-changing requests \
+             must come from the dashboard's own page"
+        ));
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let text = origin.to_str().unwrap_or("?");
+    let authority = url::Url::parse(text).ok().and_then(|u| {
+        let h = u.host_str()?.to_string();
+        Some(match u.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h,
+        })
+    });
+    match (authority, host) {
+        (Some(a), Some(h)) if a.eq_ignore_ascii_case(h) => None,
+        _ => Some(format!(
+            "cross-origin request refused: Origin \"{text}\" is not this dashboard \
+             (state-changing requests must come from the dashboard's own page, or from a \
+             script that sends no Origin)"
+        )),
+    }
+}
+
+fn refuse(state: &AppState, req: &Request) -> Option<Response> {
+    let sec = &state.security;
+    let host = host_of(req);
+    if let Some(h) = &host {
+        if !sec.hosts.allows(h) {
+            return Some(refusal(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Host \"{h}\" is not a name this dashboard serves (protection against DNS \
+                     rebinding): open it by IP address or as localhost, or allow the name with \
+                     --web-allowed-hosts"
+                ),
+            ));
+        }
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Some(too_large());
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        if let Some(why) = cross_site(req.headers(), host.as_deref()) {
+            state.logs.warning(format!(
+                "Refused {} {}: {why}",
+                req.method(),
+                req.uri().path()
+            ));
+            return Some(refusal(StatusCode::FORBIDDEN, why));
+        }
+    }
+    sec.auth
+        .check(req.method(), req.uri().path(), req.headers())
+}
+
+/// 413 with the limit.
+pub fn too_large() -> Response {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body too large: at most {MAX_BODY} bytes"),
+    )
+}
+
+/// The middleware: refuse what [`refuse`] refuses, and put the security headers on every
+/// answer.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = match refuse(&state, &req) {
+        Some(r) => r,
+        None => next.run(req).await,
+    };
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
+    let fixed: [(HeaderName, &'static str); 5] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// `'sha256-...'` of an inline script or style.
+fn source_hash(text: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+    )
+}
+
+/// The HTML report's policy: it inlines its script and style (so that the downloaded file
+/// opens offline), which are allowed by hash, never as "any inline code". Also placed in the
+/// report as a `<meta>` tag, so the saved file keeps it.
+pub fn report_csp() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        format!(
+            "default-src 'none'; script-src {} {}; style-src {}; img-src data: blob:; \
+             base-uri 'none'; form-action 'none'",
+            source_hash(assets::CHARTS_JS),
+            source_hash(assets::REPORT_JS),
+            source_hash(assets::STYLE_CSS)
+        )
+    })
+}
+
+/// [`report_csp`] plus `frame-ancestors 'none'` (only meaningful as a header).
+pub fn report_csp_header() -> HeaderValue {
+    HeaderValue::from_str(&format!("{}; frame-ancestors 'none'", report_csp()))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_served() {
+        let local = HostPolicy::default();
+        for ok in [
+            "127.0.0.1:8089",
+            "localhost:8089",
+            "LOCALHOST",
+            "[::1]:8089",
+            "127.0.0.2",
+        ] {
+            assert!(local.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8089",
+            "10.0.0.5:8089",
+            "localhost.evil.example",
+            "",
+        ] {
+            assert!(!local.allows(bad), "{bad}");
+        }
+        let any =
+            HostPolicy::new("0.0.0.0", &["surge.example.com".into(), "proxy:443".into()]).unwrap();
+        assert!(any.allows("10.0.0.5:8089"));
+        assert!(any.allows("[fe80::1]:8089"));
+        assert!(any.allows("Surge.Example.com:8089"));
+        assert!(any.allows("proxy:443"));
+        assert!(!any.allows("proxy:444"));
+        assert!(!any.allows("evil.example"));
+        let named = HostPolicy::new("myhost", &[]).unwrap();
+        assert!(named.allows("myhost:8089"));
+        assert!(HostPolicy::new("0.0.0.0", &["a:b".into()]).is_err());
+    }
+
+    #[test]
+    fn origins() {
+        let mut h = HeaderMap::new();
+        assert!(cross_site(&h, Some("127.0.0.1:8089")).is_none());
+        h.insert(header::ORIGIN, "http://127.0.0.1:8089".parse().unwrap());
+        assert!(cross_site(&h, Some("127.0.0.1:8089")).is_none());
+        assert!(cross_site(&h, Some("localhost:8089")).is_some());
+        assert!(cross_site(&h, None).is_some());
+        h.insert(header::ORIGIN, "https://surge.example.com".parse().unwrap());
+        assert!(cross_site(&h, Some("surge.example.com")).is_none());
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h, Some("127.0.0.1:8089")).is_some());
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(cross_site(&h, Some("x")).is_none());
+        // The page's own form post under no-referrer.
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h, Some("x")).is_none());
+        for site in ["same-site", "cross-site", "bogus"] {
+            h.insert("sec-fetch-site", site.parse().unwrap());
+            assert!(cross_site(&h, Some("x")).is_some(), "{site}");
+        }
+    }
+
+    #[test]
+    fn report_policy_hashes_the_inlined_code() {
+        let p = report_csp();
+        assert_eq!(p.matches("'sha256-").count(), 3, "{p}");
+        assert!(!p.contains("unsafe-inline"));
+        // SHA-256 of the empty string, as `openssl dgst -sha256 -binary | base64` gives it.
+        assert_eq!(
+            source_hash(""),
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+        );
+    }
+}
