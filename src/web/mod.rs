@@ -10,6 +10,8 @@
 //! - `sse`: `GET /events`, one stream per browser (state, snapshots, logs, resume).
 //! - `logs`: the controller's log lines (bounded ring + broadcast).
 //! - `error`: [`ApiError`], turned into 4xx JSON answers.
+//! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
+//! - `recorder`: saves each finished dashboard test; `--abort-on-threshold`.
 //! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C, final files).
 //!
 //! The contract with the page (routes, events, JSON shapes) is `spec-web.md`.
@@ -18,9 +20,11 @@ pub mod api;
 pub mod assets;
 pub mod downloads;
 pub mod error;
+pub mod history_api;
 pub mod hub;
 pub mod logs;
 pub mod pages;
+pub mod recorder;
 pub mod server;
 pub mod sse;
 pub mod stats_api;
@@ -103,6 +107,10 @@ pub struct AppState {
     pub defaults: Arc<Defaults>,
     pub logs: Arc<LogBuffer>,
     pub hub: Arc<Hub>,
+    /// Run history and thresholds (off until [`AppState::with_history`]).
+    pub history: Arc<history_api::HistoryState>,
+    /// Saves finished tests; `None` until [`AppState::with_history`].
+    pub recorder: Option<recorder::Recorder>,
 }
 
 impl AppState {
@@ -116,7 +124,17 @@ impl AppState {
             defaults: Arc::new(defaults),
             logs,
             hub,
+            history: Arc::default(),
+            recorder: None,
         }
+    }
+
+    /// Turn on the run history and thresholds: every test that stops from now on is saved
+    /// (starts the recorder task on the current tokio runtime).
+    pub fn with_history(mut self, history: history_api::HistoryState) -> AppState {
+        self.history = Arc::new(history);
+        self.recorder = Some(recorder::Recorder::start(&self));
+        self
     }
 }
 
@@ -141,6 +159,20 @@ pub fn app(state: AppState) -> Router {
         .route("/exceptions", get(stats_api::exceptions))
         .route("/tasks", get(stats_api::tasks))
         .route("/logs", get(stats_api::logs))
+        .route("/api/runs", get(history_api::list))
+        .route(
+            "/api/runs/{id}",
+            get(history_api::show).delete(history_api::delete),
+        )
+        .route(
+            "/api/runs/{id}/label",
+            axum::routing::put(history_api::set_label),
+        )
+        .route("/api/runs/{id}/report", get(history_api::report))
+        .route("/api/runs/{id}/csv/{kind}", get(history_api::csv))
+        .route("/api/compare", get(history_api::compare_runs))
+        .route("/api/series", get(history_api::series_runs))
+        .route("/api/thresholds", get(history_api::live_thresholds))
         .fallback(not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -2,7 +2,12 @@
 //! and on Ctrl-C stop the test (writing `--csv`/`--json` files) and shut the server down.
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::history_api::HistoryState;
+use crate::store::capture;
 
 use super::{api, app, AppState, Defaults};
 use crate::cli::Settings;
@@ -33,6 +38,41 @@ pub enum ServeError {
     Autostart(super::ApiError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Baseline(String),
+}
+
+/// The history and thresholds of the dashboard: the store (or why there is none), the
+/// baseline and the label for its runs.
+async fn history_state(
+    settings: &Settings,
+    plan_text: Option<String>,
+) -> Result<HistoryState, ServeError> {
+    let (store, store_error) = match capture::open_for_run(settings.data_dir.clone()).await {
+        Ok(s) => (s, None),
+        Err(why) => {
+            eprintln!("surge: warning: {why}");
+            (None, Some(why))
+        }
+    };
+    let baseline = match &settings.baseline {
+        Some(spec) => Some(Arc::new(
+            capture::load_baseline(store.clone(), spec)
+                .await
+                .map_err(ServeError::Baseline)?,
+        )),
+        None => None,
+    };
+    Ok(HistoryState {
+        store,
+        store_error,
+        thresholds: settings.thresholds.clone(),
+        abort: settings.abort,
+        baseline,
+        label: settings.label.clone(),
+        plan_text,
+        ..HistoryState::default()
+    })
 }
 
 /// Serve the dashboard until `interrupt` resolves; returns the exit code.
@@ -47,8 +87,10 @@ pub async fn run(
         tick: config.tick,
         ..defaults
     };
+    let plan_text = defaults.plan.as_ref().and_then(|p| p.text.clone());
     let engine = Engine::new(config).map_err(ServeError::Engine)?;
-    let state = AppState::new(engine.clone(), defaults, true);
+    let history = history_state(&settings, plan_text).await?;
+    let state = AppState::new(engine.clone(), defaults, true).with_history(history);
     let addr = format!("{}:{}", opts.web_host, opts.web_port);
     let listener = tokio::net::TcpListener::bind((opts.web_host.as_str(), opts.web_port))
         .await
@@ -81,11 +123,20 @@ pub async fn run(
     let snapshot = match engine.state() {
         RunState::Spawning | RunState::Running | RunState::Stopping => {
             println!("Stopping: letting in-flight requests finish (up to the stop timeout)...");
+            state.history.interrupted.store(true, Ordering::Relaxed);
             engine.stop().await.ok()
         }
         _ => None,
     }
     .unwrap_or_else(|| engine.snapshot());
+    // The stopped test is saved by the recorder; wait for it (bounded) before leaving.
+    if let Some(recorder) = &state.recorder {
+        if snapshot.stats_start.is_some() {
+            recorder
+                .wait_for(snapshot.run, Duration::from_secs(10))
+                .await;
+        }
+    }
     if let Some((stop, task)) = csv {
         let _ = stop.send(());
         if let Ok(files) = task.await {
