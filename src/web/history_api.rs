@@ -231,10 +231,10 @@ pub async fn csv(
 fn noise(v: Option<f64>) -> Result<f64, ApiError> {
     match v {
         None => Ok(DEFAULT_NOISE_PCT),
-        Some(n) if n.is_finite() && (0.0..=100.0).contains(&n) => Ok(n),
+        Some(n) if n.is_finite() && (0.0..=1000.0).contains(&n) => Ok(n),
         Some(n) => Err(ApiError::field(
             "noise",
-            format!("a percentage from 0 to 100, got {n}"),
+            format!("a percentage from 0 to 1000, got {n}"),
         )),
     }
 }

@@ -16,6 +16,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod precise;
 
 use std::collections::{BTreeMap, HashMap};
