@@ -53,6 +53,8 @@
     for (const id of [...selected]) if (!runs.some((r) => r.id === id)) selected.delete(id);
     renderRuns();
     fillPickers();
+    // Opening Compare with nothing compared yet compares the two newest runs.
+    if (!$("#panel-compare").hidden && !$("#compare-result").childElementCount && runs.length >= 2) compare();
   }
 
   function renderRuns() {
@@ -238,7 +240,7 @@
     $("#compare-form").addEventListener("submit", (e) => { e.preventDefault(); compare(); });
     $("#run-close").addEventListener("click", () => { $("#run-view").hidden = true; $("#run-frame").src = "about:blank"; });
     $("#tab-history").addEventListener("click", loadRuns);
-    $("#tab-compare").addEventListener("click", () => { if (!runs.length) loadRuns(); });
+    $("#tab-compare").addEventListener("click", () => { if (runs.length < 2) loadRuns(); });
     if (["#history", "#compare"].includes(location.hash)) loadRuns();
     clearTimeout(badgeTimer);
     loadBadges();

@@ -108,6 +108,9 @@ async fn scenario() {
     )
     .await;
     assert_eq!(labels, serde_json::json!(["pool=40", "pool=5"]));
+    // Before any test ran here, the History tab is shown instead of the start form.
+    let shown = js(&c, "[document.getElementById('dashboard').hidden, document.getElementById('start-panel').hidden]").await;
+    assert_eq!(shown, serde_json::json!([false, true]));
 
     // A test started and stopped in the dashboard is saved with the dashboard's label; its
     // threshold badge shows in the header while it runs.
