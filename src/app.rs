@@ -15,7 +15,19 @@ use crate::web::Defaults;
 /// Run the parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     match cli.command {
-        Some(Command::Demo(args)) => run_demo(args).await,
+        Some(Command::Demo(args)) => run_demo(*args).await,
+        Some(Command::Runs(args)) => {
+            // SQLite is blocking: off the async workers.
+            let result = tokio::task::spawn_blocking(move || {
+                crate::runs_cmd::run(args, &mut std::io::stdout().lock())
+            })
+            .await;
+            match result {
+                Ok(Ok(())) => 0,
+                Ok(Err(e)) => usage_error(e),
+                Err(e) => usage_error(e),
+            }
+        }
         None => run_test(&cli.run, None).await,
     }
 }
@@ -28,7 +40,7 @@ fn usage_error(message: impl std::fmt::Display) -> i32 {
 async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
     if args.headless {
         return match args.settings(default_plan) {
-            Ok(s) => headless_run(s).await,
+            Ok(s) => headless_run(with_data_dir(s)).await,
             Err(e) => usage_error(e),
         };
     }
@@ -43,7 +55,7 @@ async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
         default_plan
     };
     let settings = match args.settings(default_plan) {
-        Ok(s) => s,
+        Ok(s) => with_data_dir(s),
         Err(e) => return usage_error(e),
     };
     let mut defaults = Defaults::from_settings(&settings);
@@ -81,6 +93,19 @@ async fn run_test(args: &RunArgs, default_plan: Option<plan::Plan>) -> i32 {
         Ok(code) => code,
         Err(e) => usage_error(e),
     }
+}
+
+/// The binary always keeps a history: the user's data directory unless --data-dir says.
+fn with_data_dir(mut s: Settings) -> Settings {
+    if s.data_dir.is_none() {
+        s.data_dir = crate::store::default_data_dir();
+        if s.data_dir.is_none() {
+            eprintln!(
+                "surge: warning: no home directory, so this run is not saved (set --data-dir)"
+            );
+        }
+    }
+    s
 }
 
 async fn headless_run(settings: Settings) -> i32 {

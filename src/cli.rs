@@ -29,7 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// Start the built-in demo target (a store API with a connection limit) and the dashboard
     /// with its plan loaded (or, with --headless, run the plan in the console).
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
+    /// The run history: list, show, compare, export or delete saved runs.
+    Runs(crate::runs_cmd::RunsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +201,33 @@ pub struct RunArgs {
         conflicts_with = "headless"
     )]
     pub allow_target: Vec<String>,
+    /// Pass/fail criterion, repeatable: "p95 < 500ms", "fail_ratio < 1%", "rps > 100",
+    /// "GET /orders: p99 < 1s", "p95 < baseline * 1.10". A failed one exits with code 3.
+    #[arg(long = "threshold", value_name = "EXPR", env = "SURGE_THRESHOLD")]
+    pub thresholds: Vec<String>,
+    /// Stop the test as soon as a threshold fails (after the --abort-grace period).
+    #[arg(long, env = "SURGE_ABORT_ON_THRESHOLD")]
+    pub abort_on_threshold: bool,
+    /// With --abort-on-threshold: no abort during the first DURATION of the run.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        env = "SURGE_ABORT_GRACE"
+    )]
+    pub abort_grace: String,
+    /// Compare with this saved run at the end (an id, `last` or `last~N`).
+    #[arg(long, value_name = "ID", env = "SURGE_BASELINE")]
+    pub baseline: Option<String>,
+    /// Label saved with the run ("pool=5", "2 instances").
+    #[arg(long, value_name = "TEXT", env = "SURGE_LABEL")]
+    pub label: Option<String>,
+    /// Write the self-contained HTML report to FILE (headless).
+    #[arg(long, value_name = "FILE", env = "SURGE_HTML")]
+    pub html: Option<PathBuf>,
+    /// Directory of the run history database (default: the user's data directory).
+    #[arg(long, value_name = "DIR", env = "SURGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Why the command line cannot be used (exit code 2).
@@ -228,6 +257,16 @@ pub struct Settings {
     pub exit_code_on_error: i32,
     pub reset_stats: bool,
     pub only_summary: bool,
+    /// Thresholds from the plan, then from `--threshold`.
+    pub thresholds: Vec<crate::thresholds::Threshold>,
+    /// `--abort-on-threshold`.
+    pub abort: Option<crate::thresholds::AbortRule>,
+    /// `--baseline`, unresolved (`12`, `last`, `last~1`).
+    pub baseline: Option<String>,
+    pub label: String,
+    pub html: Option<PathBuf>,
+    /// Where runs are saved; `None` = not saved (the binary fills in the default).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -242,6 +281,40 @@ impl Settings {
             config.workers = w;
         }
         config
+    }
+}
+
+impl Settings {
+    /// The run's parameters as saved in the history.
+    pub fn run_parameters(&self) -> crate::store::RunParameters {
+        let (users, spawn_rate, rate, description) = match &self.load {
+            LoadProfile::Closed { users, spawn_rate } => (
+                *users,
+                Some(*spawn_rate),
+                None,
+                format!("{users} users, {spawn_rate} started/s"),
+            ),
+            LoadProfile::Open { rate, max_users } => (
+                *max_users,
+                None,
+                Some(*rate),
+                format!("{rate} starts/s, at most {max_users} users"),
+            ),
+            LoadProfile::Stages(s) => (
+                s.iter().map(|st| st.users).max().unwrap_or(0),
+                None,
+                None,
+                format!("{} stages", s.len()),
+            ),
+        };
+        crate::store::RunParameters {
+            users,
+            spawn_rate,
+            rate,
+            run_time_s: self.run_time.map(|d| d.as_secs_f64()),
+            plan_path: self.plan.source.as_ref().map(|p| p.display().to_string()),
+            description,
+        }
     }
 }
 
@@ -358,7 +431,33 @@ impl RunArgs {
                 crate::duration::format_duration(tick)
             )));
         }
+        let mut thresholds = crate::thresholds::parse_all(&plan.thresholds)
+            .map_err(|e| invalid(format!("plan thresholds: {e}")))?;
+        thresholds.extend(
+            crate::thresholds::parse_all(&self.thresholds)
+                .map_err(|e| invalid(format!("--threshold: {e}")))?,
+        );
+        if let Some(t) = thresholds.iter().find(|t| t.needs_baseline()) {
+            if self.baseline.is_none() {
+                return Err(invalid(format!(
+                    "threshold \"{}\" compares with a baseline: add --baseline ID (or last)",
+                    t.text
+                )));
+            }
+        }
+        let abort = match self.abort_on_threshold {
+            true => Some(crate::thresholds::AbortRule {
+                grace: duration("--abort-grace", &self.abort_grace)?,
+            }),
+            false => None,
+        };
         Ok(Settings {
+            thresholds,
+            abort,
+            baseline: self.baseline.clone(),
+            label: self.label.clone().unwrap_or_default().trim().to_string(),
+            html: self.html.clone(),
+            data_dir: self.data_dir.clone(),
             client: ClientConfig {
                 timeout,
                 insecure: self.insecure,

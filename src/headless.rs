@@ -7,9 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::Settings;
+use crate::compare::{self, DEFAULT_NOISE_PCT};
 use crate::engine::{Engine, RunParams};
+use crate::report::html::{BaselineInput, ReportInput};
 use crate::report::{self, CsvFiles};
 use crate::stats::{RunState, Snapshot};
+use crate::store::capture::{self, RunMeta};
+use crate::store::{RunRecord, RunSource};
+use crate::thresholds::{self, ThresholdResult, EXIT_THRESHOLD};
 
 /// Exit code for bad usage or an invalid plan.
 pub const EXIT_USAGE: i32 = 2;
@@ -22,6 +27,9 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub struct Outcome {
     pub exit_code: i32,
     pub snapshot: Arc<Snapshot>,
+    pub thresholds: Vec<ThresholdResult>,
+    /// The run's id in the history, when it was saved.
+    pub saved_as: Option<i64>,
 }
 
 /// Why a headless run could not start or finish its files.
@@ -31,6 +39,8 @@ pub enum HeadlessError {
     Engine(#[from] crate::engine::EngineError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Baseline(String),
 }
 
 /// Run the test described by `settings`, printing to `out`; returns once the files are
@@ -57,6 +67,22 @@ pub async fn run_until<W: Write>(
         Some(prefix) => Some(CsvFiles::create(prefix, settings.csv_full_history)?),
         None => None,
     };
+    let store = match capture::open_for_run(settings.data_dir.clone()).await {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("surge: warning: {why}");
+            None
+        }
+    };
+    let baseline: Option<RunRecord> = match &settings.baseline {
+        Some(spec) => Some(
+            capture::load_baseline(store.clone(), spec)
+                .await
+                .map_err(HeadlessError::Baseline)?,
+        ),
+        None => None,
+    };
+    let baseline_snap = baseline.as_ref().map(|b| &b.snapshot);
     let engine = Engine::new(config)?;
     engine.start(RunParams {
         plan: settings.plan.clone(),
@@ -68,6 +94,7 @@ pub async fn run_until<W: Write>(
     let mut snapshots = engine.subscribe();
     let mut last_table = tokio::time::Instant::now();
     let mut reset_done = !settings.reset_stats;
+    let mut interrupted = false;
     tokio::pin!(interrupt);
     loop {
         tokio::select! {
@@ -90,9 +117,17 @@ pub async fn run_until<W: Write>(
                 if snap.state == RunState::Stopped {
                     break;
                 }
+                if let Some(rule) = settings.abort {
+                    let live = thresholds::evaluate_all(&settings.thresholds, &snap, baseline_snap, false);
+                    if let Some(r) = rule.should_abort(&snap, &live) {
+                        writeln!(out, "Threshold failed: {} ({}); stopping (--abort-on-threshold)", r.threshold, r.message)?;
+                        break;
+                    }
+                }
             }
             _ = engine.wait_stopped() => break,
             _ = &mut interrupt => {
+                interrupted = true;
                 writeln!(out, "Stopping: letting in-flight requests finish (up to the stop timeout)...")?;
                 break;
             }
@@ -116,8 +151,54 @@ pub async fn run_until<W: Write>(
         report::write_json_file(path, &snapshot)?;
     }
     report::print_summary(&mut *out, &snapshot)?;
+    let results = thresholds::evaluate_all(&settings.thresholds, &snapshot, baseline_snap, true);
+    crate::runs_cmd::write_thresholds(out, &results)?;
+    let comparison = baseline
+        .as_ref()
+        .map(|b| compare::compare(&b.snapshot, &snapshot, DEFAULT_NOISE_PCT));
+    if let (Some(b), Some(c)) = (&baseline, &comparison) {
+        writeln!(out)?;
+        compare::text::write_comparison(&mut *out, c, &b.title(), "this run")?;
+    }
+    let meta = RunMeta {
+        label: settings.label.clone(),
+        source: RunSource::Headless,
+        plan_text: settings.plan.text.clone(),
+        params: settings.run_parameters(),
+        thresholds: results.clone(),
+        interrupted,
+    };
+    let record = capture::capture(&engine, snapshot.clone(), meta).await;
+    if let Some(path) = &settings.html {
+        let input = ReportInput {
+            snapshot: &snapshot,
+            history: &record.history,
+            label: &settings.label,
+            thresholds: &results,
+            baseline: baseline
+                .as_ref()
+                .zip(comparison.as_ref())
+                .map(|(run, comparison)| BaselineInput { run, comparison }),
+        };
+        report::html::write_file(path, &input)?;
+    }
+    let saved_as = match store {
+        Some(store) => match capture::save(store, record).await {
+            Ok(id) => {
+                writeln!(out, "Saved as run #{id} (surge runs show {id})")?;
+                Some(id)
+            }
+            Err(e) => {
+                eprintln!("surge: warning: the run could not be saved to the history: {e}");
+                None
+            }
+        },
+        None => None,
+    };
     let exit_code = if hurried {
         EXIT_INTERRUPTED
+    } else if thresholds::any_failed(&results) {
+        EXIT_THRESHOLD
     } else if snapshot.total.num_failures > 0 {
         settings.exit_code_on_error
     } else {
@@ -126,5 +207,7 @@ pub async fn run_until<W: Write>(
     Ok(Outcome {
         exit_code,
         snapshot,
+        thresholds: results,
+        saved_as,
     })
 }

@@ -15,16 +15,24 @@
 //! - [`cli`]: command-line arguments turned into validated run settings.
 //! - [`headless`]: a whole run without the dashboard: engine, console, files, exit code.
 //! - [`web`]: the live dashboard: axum routes, SSE hub, Locust's HTTP API, askama pages.
+//! - [`store`]: the run history: every finished run saved in an embedded SQLite database.
+//! - [`compare`]: two runs compared per endpoint with a verdict; N runs as a series.
+//! - [`thresholds`]: k6-style pass/fail criteria (`p95 < 500ms`), evaluated live and at the end.
+//! - [`runs_cmd`]: `surge runs list|show|compare|export|delete`.
 //! - [`duration`]: parsing of `20`, `20s`, `3m`, `1h20m` style durations.
 
 pub mod app;
 pub mod cli;
 pub mod client;
+pub mod compare;
 pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod headless;
 pub mod plan;
 pub mod report;
+pub mod runs_cmd;
 pub mod stats;
+pub mod store;
+pub mod thresholds;
 pub mod web;

@@ -275,9 +275,11 @@
 
   function updatePanels() {
     const state = snap ? snap.state : "ready";
-    const showForm = state === "ready" || (state === "stopped" && wantStartForm);
+    // Before any test, the History and Compare tabs can still be browsed (saved runs).
+    const browsing = state === "ready" && (activeTab === "history" || activeTab === "compare");
+    const showForm = (state === "ready" && !browsing) || (state === "stopped" && wantStartForm);
     $("#start-panel").hidden = !showForm;
-    $("#dashboard").hidden = state === "ready";
+    $("#dashboard").hidden = state === "ready" && !browsing;
     $("#start-cancel").hidden = state === "ready";
     for (const b of $$("[data-show]")) b.hidden = !b.dataset.show.split(" ").includes(state);
     if (state !== "stopped") wantStartForm = false;
@@ -473,12 +475,14 @@
     if (name === "failures" || name === "exceptions") renderFailures(true);
     if (name === "charts") for (const c of charts) c.resize();
     if (name === "ratio") loadRatio();
+    updatePanels();
     if (name === "logs") {
       unseen = 0;
       updateBadge();
       scrollLogs();
     }
   }
+  $("#btn-history").addEventListener("click", () => $("#tab-history").click());
   for (const t of tabs) {
     t.addEventListener("click", () => selectTab(t.dataset.tab));
     // Arrow keys move between tabs (WAI-ARIA tabs pattern).

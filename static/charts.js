@@ -34,6 +34,14 @@
     return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
   }
 
+  /** "m:ss" (or "h:mm:ss") of seconds since a run's start: the x axis of overlaid runs. */
+  function elapsed(t) {
+    const s = Math.max(0, Math.round(t));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return h ? `${h}:${pad2(m)}:${pad2(s % 60)}` : `${m}:${pad2(s % 60)}`;
+  }
+
   const numberFormats = new Map();
   /** Number with thousands separators and at most `digits` decimals (cached formatters). */
   function fmtNumber(v, digits) {
@@ -352,7 +360,8 @@
       ctx.textAlign = "center";
       ctx.strokeStyle = th.grid;
       // Align ticks on local wall-clock multiples of the step.
-      const tzOffset = new Date(t0 * 1000).getTimezoneOffset() * 60;
+      const tzOffset = this.opts.elapsed ? 0 : new Date(t0 * 1000).getTimezoneOffset() * 60;
+      const label = this.opts.elapsed ? elapsed : clock;
       let t = Math.ceil((t0 - tzOffset) / step) * step + tzOffset;
       for (; t <= t1; t += step) {
         const x = Math.round(xOf(t)) + 0.5;
@@ -362,7 +371,7 @@
         ctx.stroke();
         // Skip a label that would be cut at the canvas edge (the grid line stays).
         const half = ctx.measureText("00:00:00").width / 2;
-        if (x - half >= 0 && x + half <= this.cssW) ctx.fillText(clock(t), x, a.bottom + 13);
+        if (x - half >= 0 && x + half <= this.cssW) ctx.fillText(label(t), x, a.bottom + 13);
       }
       ctx.strokeStyle = th.muted;
       ctx.beginPath();
@@ -530,7 +539,7 @@
       tip.textContent = "";
       const head = document.createElement("div");
       head.className = "chart-tip-time";
-      head.textContent = clock(this.times[i]) + (this.runs[i] ? `  ·  Run #${this.runs[i]}` : "");
+      head.textContent = (this.opts.elapsed ? `+${elapsed(this.times[i])}` : clock(this.times[i])) + (this.runs[i] ? `  ·  Run #${this.runs[i]}` : "");
       tip.append(head);
       for (let s = 0; s < this.series.length; s++) {
         const val = this.values[s][i];
@@ -599,5 +608,5 @@
     ];
   }
 
-  global.SurgeCharts = { LineChart, standardCharts, clock, fmtNumber, autoDigits };
+  global.SurgeCharts = { LineChart, standardCharts, clock, elapsed, fmtNumber, autoDigits };
 })(window);

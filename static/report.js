@@ -159,6 +159,30 @@
     $("#exceptions-empty").hidden = exceptions.length > 0;
 
     for (const c of standardCharts($("#charts"))) c.setPoints(history);
+    thresholds(data.thresholds || []);
+    if (data.comparison && data.baseline && window.SurgeCompare) {
+      $("#compare-section").hidden = false;
+      window.SurgeCompare.renderComparison($("#compare"), {
+        before: { title: data.baseline.title, summary: { started_at: data.baseline.snapshot.stats_start }, history: data.baseline.history },
+        after: { title: data.label ? `this run (${data.label})` : "this run", summary: { started_at: s.stats_start }, history },
+        comparison: data.comparison,
+      });
+    }
+  }
+
+  /** Pass/fail of each threshold, as badges. */
+  function thresholds(results) {
+    const list = $("#thresholds");
+    for (const t of results) {
+      const state = t.passed == null ? "pending" : t.passed ? "pass" : "fail";
+      const li = document.createElement("li");
+      const badge = document.createElement("span");
+      badge.className = `threshold-badge threshold-${state}`;
+      badge.textContent = `${state === "pass" ? "✓ passed" : state === "fail" ? "✗ failed" : "… pending"}`;
+      li.append(badge, ` ${t.threshold} — ${t.message}`);
+      list.append(li);
+    }
+    $("#thresholds-section").hidden = results.length === 0;
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);

@@ -42,6 +42,9 @@ pub async fn run(
                 Some(AggMsg::History(ack)) => {
                     let _ = ack.send(agg.history().iter().cloned().collect());
                 }
+                Some(AggMsg::EntryStats(ack)) => {
+                    let _ = ack.send(agg.entry_stats());
+                }
             },
             due = ticker.tick() => {
                 let lag = due.elapsed();

@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::client::ClientConfig;
 use crate::plan::{LoadProfile, Plan};
-use crate::stats::{HistoryPoint, Limits, RunState, Snapshot, WorkerStats};
+use crate::stats::{HistoryPoint, Limits, RunState, Snapshot, StatsEntry, WorkerStats};
 
 /// Settings of the engine itself (not of one run).
 #[derive(Debug, Clone)]
@@ -96,6 +96,7 @@ pub(crate) enum AggMsg {
     Reset,
     Publish(oneshot::Sender<Arc<Snapshot>>),
     History(oneshot::Sender<Vec<HistoryPoint>>),
+    EntryStats(oneshot::Sender<Vec<(String, String, StatsEntry)>>),
 }
 
 /// Run-level figures shared by the controller, workers and aggregator (atomics; the host
@@ -290,6 +291,16 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         self.agg
             .send(AggMsg::History(tx))
+            .map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// Every entry's merged statistics with its histogram, as (method, name, entry), then
+    /// Aggregated (method ""): what a saved run keeps so percentiles reload exactly.
+    pub async fn entry_stats(&self) -> Result<Vec<(String, String, StatsEntry)>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.agg
+            .send(AggMsg::EntryStats(tx))
             .map_err(|_| EngineError::Closed)?;
         rx.await.map_err(|_| EngineError::Closed)
     }

@@ -54,6 +54,7 @@ pub fn from_url(url: &str) -> Result<Plan, PlanError> {
         steps: vec![step],
     };
     Ok(Plan {
+        thresholds: Vec::new(),
         source: None,
         text: None,
         host: Some(url.to_string()),

@@ -35,6 +35,8 @@ pub struct Plan {
     pub run_time: Option<Duration>,
     /// Optional CSV data file whose rows are handed out to users.
     pub data: Option<Arc<DataFile>>,
+    /// Threshold expressions (`thresholds = ["p95 < 500ms"]`), validated.
+    pub thresholds: Vec<String>,
 }
 
 /// A user class (Locust's `User` subclass).

@@ -23,6 +23,8 @@ pub struct RawPlan {
     pub load: Option<RawLoad>,
     pub data: Option<RawData>,
     pub scenarios: Option<Vec<RawScenario>>,
+    /// Pass/fail criteria (`"p95 < 500ms"`), checked by `crate::thresholds`.
+    pub thresholds: Option<Vec<String>>,
 }
 
 /// `[load]`: closed model, open model or stages.

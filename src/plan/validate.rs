@@ -67,7 +67,14 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
         }
         scenarios.push(Arc::new(s));
     }
+    let thresholds = raw.thresholds.unwrap_or_default();
+    for (i, t) in thresholds.iter().enumerate() {
+        if let Err(e) = crate::thresholds::parse(t) {
+            return Err(Issue::new(&root.key("thresholds").index(i), e.message));
+        }
+    }
     Ok(Plan {
+        thresholds,
         source: Some(source.to_path_buf()),
         text: None,
         host,

@@ -7,11 +7,13 @@
 //! - [`csv`]: Locust-compatible `PREFIX_stats.csv`, `_stats_history.csv`, `_failures.csv`,
 //!   `_exceptions.csv` (exact headers), and [`CsvFiles`] which manages them during a run.
 //! - [`json`]: the documented JSON summary.
+//! - [`html`]: the data of the self-contained HTML report (thresholds, baseline comparison).
 //! - [`format`](mod@format): number, time and text formatting shared by the others.
 
 pub mod console;
 pub mod csv;
 pub mod format;
+pub mod html;
 pub mod json;
 
 pub use self::console::{print_summary, print_table};

@@ -329,6 +329,21 @@ impl Aggregator {
     pub fn total(&self) -> &StatsEntry {
         &self.total.stats
     }
+
+    /// Every entry's merged statistics as (method, name, entry), then Aggregated (method
+    /// ""): the histograms a saved run keeps.
+    pub fn entry_stats(&self) -> Vec<(String, String, StatsEntry)> {
+        let total = (
+            String::new(),
+            "Aggregated".to_string(),
+            self.total.stats.clone(),
+        );
+        let entries = self.entries.iter();
+        entries
+            .map(|((name, method), e)| (method.clone(), name.clone(), e.stats.clone()))
+            .chain(std::iter::once(total))
+            .collect()
+    }
 }
 
 fn push_capped<T>(q: &mut VecDeque<T>, item: T, cap: usize) {

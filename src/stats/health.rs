@@ -120,6 +120,7 @@ fn offset(secs: f64) -> String {
 
 /// The generator's health as a snapshot shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GeneratorSnapshot {
     /// Busiest worker thread's CPU over the last tick, percent of one core.
     pub cpu_percent: Option<f64>,

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// The embedded files: name, content type, bytes.
-pub const FILES: [(&str, &str, &[u8]); 5] = [
+pub const FILES: [(&str, &str, &[u8]); 7] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -32,6 +32,16 @@ pub const FILES: [(&str, &str, &[u8]); 5] = [
         include_bytes!("../../static/table.js"),
     ),
     (
+        "compare.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/compare.js"),
+    ),
+    (
+        "history.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/history.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../static/style.css"),
@@ -44,6 +54,9 @@ pub const STYLE_CSS: &str = include_str!("../../static/style.css");
 pub const CHARTS_JS: &str = include_str!("../../static/charts.js");
 /// The report's own script, inlined in the HTML report.
 pub const REPORT_JS: &str = include_str!("../../static/report.js");
+
+/// The comparison renderer, inlined in the HTML report.
+pub const COMPARE_JS: &str = include_str!("../../static/compare.js");
 
 /// First 10 hex digits of a hash of every asset (computed once).
 pub fn version() -> &'static str {

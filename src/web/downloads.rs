@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::pages::{script_json, Page, ReportPage};
-use super::{assets, security, ApiError, AppState};
-use crate::report::{self, format::iso_utc};
+use super::pages::{Page, ReportPage};
+use super::{security, ApiError, AppState};
+use crate::report;
 use crate::stats::{unix_now, Snapshot};
 
 fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
@@ -70,27 +70,24 @@ pub struct ReportQuery {
     pub download: Option<String>,
 }
 
-/// The report page for the latest snapshot and the kept history.
+/// The report page for the latest snapshot and the kept history, with the thresholds and,
+/// with `--baseline`, the comparison.
 pub fn report_page(state: &AppState) -> ReportPage {
     let snap = state
         .hub
         .snapshot()
         .unwrap_or_else(|| state.engine.snapshot());
-    let data = serde_json::json!({"snapshot": &*snap, "history": state.hub.history()});
-    let host = if snap.host.is_empty() {
-        "no host".to_string()
-    } else {
-        snap.host.clone()
-    };
-    ReportPage {
-        title: format!("Surge report: {host}"),
-        generated_at: iso_utc(unix_now()),
-        style: assets::STYLE_CSS,
-        charts_js: assets::CHARTS_JS,
-        report_js: assets::REPORT_JS,
-        data_json: script_json(&data.to_string()),
-        csp: security::report_csp(),
-    }
+    let history = state.hub.history();
+    let results = state
+        .history
+        .evaluate(&snap, snap.state == crate::stats::RunState::Stopped);
+    let comparison =
+        state.history.baseline.as_ref().map(|b| {
+            crate::compare::compare(&b.snapshot, &snap, crate::compare::DEFAULT_NOISE_PCT)
+        });
+    let input =
+        super::history_api::live_report_input(state, &snap, &history, &results, &comparison);
+    crate::report::html::page(&input)
 }
 
 /// `GET /stats/report` (`?download=1` → attachment).

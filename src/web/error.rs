@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The engine refused the command.
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// No such thing (a saved run).
+    #[error("{0}")]
+    NotFound(String),
     /// Something on the server failed (writing a CSV, rendering a template).
     #[error("{0}")]
     Internal(String),
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::Conflict(_) | ApiError::Engine(EngineError::Busy(_)) => StatusCode::CONFLICT,
             ApiError::Engine(EngineError::Invalid(_)) => StatusCode::BAD_REQUEST,
             ApiError::Engine(EngineError::NotRunning) => StatusCode::CONFLICT,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Engine(EngineError::Closed) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

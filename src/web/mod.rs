@@ -15,6 +15,8 @@
 //! - `auth`: basic auth, bearer token, the login page and its session cookie.
 //! - `targets`: `--allow-target`, the hosts the dashboard may load-test.
 //! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
+//! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
+//! - `recorder`: saves each finished dashboard test; `--abort-on-threshold`.
 //! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C, final files).
 //!
 //! The contract with the page (routes, events, JSON shapes) is `spec-web.md`.
@@ -24,9 +26,11 @@ pub mod assets;
 pub mod auth;
 pub mod downloads;
 pub mod error;
+pub mod history_api;
 pub mod hub;
 pub mod logs;
 pub mod pages;
+pub mod recorder;
 pub mod security;
 pub mod server;
 pub mod sse;
@@ -114,6 +118,10 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Who may use the dashboard and what it may load-test.
     pub security: Arc<Security>,
+    /// Run history and thresholds (off until [`AppState::with_history`]).
+    pub history: Arc<history_api::HistoryState>,
+    /// Saves finished tests; `None` until [`AppState::with_history`].
+    pub recorder: Option<recorder::Recorder>,
 }
 
 impl AppState {
@@ -128,12 +136,22 @@ impl AppState {
             logs,
             hub,
             security: Arc::new(Security::default()),
+            history: Arc::default(),
+            recorder: None,
         }
     }
 
     /// The same state with this security configuration (the default is loopback, no login).
     pub fn with_security(mut self, security: Security) -> AppState {
         self.security = Arc::new(security);
+        self
+    }
+
+    /// Turn on the run history and thresholds: every test that stops from now on is saved
+    /// (starts the recorder task on the current tokio runtime).
+    pub fn with_history(mut self, history: history_api::HistoryState) -> AppState {
+        self.history = Arc::new(history);
+        self.recorder = Some(recorder::Recorder::start(&self));
         self
     }
 }
@@ -160,6 +178,20 @@ pub fn app(state: AppState) -> Router {
         .route("/exceptions", get(stats_api::exceptions))
         .route("/tasks", get(stats_api::tasks))
         .route("/logs", get(stats_api::logs))
+        .route("/api/runs", get(history_api::list))
+        .route(
+            "/api/runs/{id}",
+            get(history_api::show).delete(history_api::delete),
+        )
+        .route(
+            "/api/runs/{id}/label",
+            axum::routing::put(history_api::set_label),
+        )
+        .route("/api/runs/{id}/report", get(history_api::report))
+        .route("/api/runs/{id}/csv/{kind}", get(history_api::csv))
+        .route("/api/compare", get(history_api::compare_runs))
+        .route("/api/series", get(history_api::series_runs))
+        .route("/api/thresholds", get(history_api::live_thresholds))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(security::MAX_BODY))

@@ -32,11 +32,29 @@ pub struct ReportPage {
     pub style: &'static str,
     pub charts_js: &'static str,
     pub report_js: &'static str,
-    /// `{"snapshot": ..., "history": [...]}`.
+    /// The comparison tables and overlaid charts (shared with the dashboard).
+    pub compare_js: &'static str,
+    /// See `report::html` for the shape.
     pub data_json: String,
     /// The report's Content-Security-Policy (hashes of its inline script and style), also
     /// kept in the file as a `<meta>` tag (only quotes, hashes and keywords: safe unescaped).
     pub csp: &'static str,
+}
+
+impl ReportPage {
+    /// A report with the embedded style and scripts; `data_json` already script-safe.
+    pub fn new(title: String, generated_at: String, data_json: String) -> ReportPage {
+        ReportPage {
+            title,
+            generated_at,
+            style: assets::STYLE_CSS,
+            charts_js: assets::CHARTS_JS,
+            report_js: assets::REPORT_JS,
+            compare_js: assets::COMPARE_JS,
+            data_json,
+            csp: super::security::report_csp(),
+        }
+    }
 }
 
 /// Renders an askama template as an HTML response (500 with a short text if it fails).

@@ -37,8 +37,8 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The policy of every page but the report: scripts and styles only from the dashboard.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-    frame-ancestors 'none'";
+    img-src 'self' data: blob:; connect-src 'self'; frame-src 'self'; form-action 'self'; \
+    base-uri 'none'; frame-ancestors 'none'";
 
 /// How the dashboard protects itself; built from the command line, or [`Security::default`]
 /// (loopback, no login) for tests and local use.
@@ -241,9 +241,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             HeaderValue::from_static(CSP),
         );
     }
-    let fixed: [(HeaderName, &'static str); 5] = [
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    let fixed: [(HeaderName, &'static str); 4] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
         (
             HeaderName::from_static("cross-origin-resource-policy"),
@@ -276,9 +278,10 @@ pub fn report_csp() -> &'static str {
     static POLICY: OnceLock<String> = OnceLock::new();
     POLICY.get_or_init(|| {
         format!(
-            "default-src 'none'; script-src {} {}; style-src {}; img-src data: blob:; \
+            "default-src 'none'; script-src {} {} {}; style-src {}; img-src data: blob:; \
              base-uri 'none'; form-action 'none'",
             source_hash(assets::CHARTS_JS),
+            source_hash(assets::COMPARE_JS),
             source_hash(assets::REPORT_JS),
             source_hash(assets::STYLE_CSS)
         )
@@ -289,6 +292,19 @@ pub fn report_csp() -> &'static str {
 pub fn report_csp_header() -> HeaderValue {
     HeaderValue::from_str(&format!("{}; frame-ancestors 'none'", report_csp()))
         .unwrap_or_else(|_| HeaderValue::from_static(CSP))
+}
+
+/// Marks a saved run's report as one the dashboard itself shows in its History tab: its own
+/// policy, and framing by the dashboard's pages only (`frame-ancestors 'self'`, `SAMEORIGIN`).
+pub fn framable_report(res: &mut Response) {
+    let h = res.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&format!("{}; frame-ancestors 'self'", report_csp())) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -355,7 +371,7 @@ mod tests {
     #[test]
     fn report_policy_hashes_the_inlined_code() {
         let p = report_csp();
-        assert_eq!(p.matches("'sha256-").count(), 3, "{p}");
+        assert_eq!(p.matches("'sha256-").count(), 4, "{p}");
         assert!(!p.contains("unsafe-inline"));
         // SHA-256 of the empty string, as `openssl dgst -sha256 -binary | base64` gives it.
         assert_eq!(

@@ -3,8 +3,12 @@
 //! test stops, and on Ctrl-C stop the test, write the files and shut the server down.
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+use super::history_api::HistoryState;
+use crate::store::capture;
 
 use super::{api, app, tls, AppState, Defaults, Security};
 use crate::cli::Settings;
@@ -53,6 +57,41 @@ pub enum ServeError {
     Autostart(super::ApiError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Baseline(String),
+}
+
+/// The history and thresholds of the dashboard: the store (or why there is none), the
+/// baseline and the label for its runs.
+async fn history_state(
+    settings: &Settings,
+    plan_text: Option<String>,
+) -> Result<HistoryState, ServeError> {
+    let (store, store_error) = match capture::open_for_run(settings.data_dir.clone()).await {
+        Ok(s) => (s, None),
+        Err(why) => {
+            eprintln!("surge: warning: {why}");
+            (None, Some(why))
+        }
+    };
+    let baseline = match &settings.baseline {
+        Some(spec) => Some(Arc::new(
+            capture::load_baseline(store.clone(), spec)
+                .await
+                .map_err(ServeError::Baseline)?,
+        )),
+        None => None,
+    };
+    Ok(HistoryState {
+        store,
+        store_error,
+        thresholds: settings.thresholds.clone(),
+        abort: settings.abort,
+        baseline,
+        label: settings.label.clone(),
+        plan_text,
+        ..HistoryState::default()
+    })
 }
 
 /// Serve the dashboard until `interrupt` resolves; returns the exit code.
@@ -85,8 +124,12 @@ pub async fn run_until(
         tick: config.tick,
         ..defaults
     };
+    let plan_text = defaults.plan.as_ref().and_then(|p| p.text.clone());
     let engine = Engine::new(config).map_err(ServeError::Engine)?;
-    let state = AppState::new(engine.clone(), defaults, true).with_security(opts.security.clone());
+    let history = history_state(&settings, plan_text).await?;
+    let state = AppState::new(engine.clone(), defaults, true)
+        .with_security(opts.security.clone())
+        .with_history(history);
     let addr = format!("{}:{}", opts.web_host, opts.web_port);
     let listener = tokio::net::TcpListener::bind((opts.web_host.as_str(), opts.web_port))
         .await
@@ -120,6 +163,7 @@ pub async fn run_until(
     let stopped_now = match engine.state() {
         RunState::Spawning | RunState::Running | RunState::Stopping => {
             println!("Stopping: letting in-flight requests finish (up to the stop timeout)...");
+            state.history.interrupted.store(true, Ordering::Relaxed);
             tokio::select! {
                 snap = engine.stop() => snap.ok(),
                 _ = &mut hurry => {
@@ -132,6 +176,14 @@ pub async fn run_until(
         _ => None,
     };
     let last = recorder.finish(stopped_now).await?;
+    // The stopped test is saved to the history by its recorder: wait for it (bounded) before
+    // leaving, unless a second Ctrl-C asked to leave now (the test never finished stopping).
+    if let (Some(saver), false) = (&state.recorder, hurried) {
+        let snap = engine.snapshot();
+        if snap.stats_start.is_some() {
+            saver.wait_for(snap.run, Duration::from_secs(10)).await;
+        }
+    }
     let _ = stop_tx.send(());
     // Open event streams never end by themselves: give them a moment, then leave.
     let _ = tokio::time::timeout(Duration::from_secs(1), server).await;

@@ -1,0 +1,360 @@
+//! `surge runs list|show|compare|export|delete`: the run history from the command line.
+//!
+//! Runs are named by id (`12`), `last` (the newest) or `last~N` (N before the newest).
+//! `--json` prints, for `list`, an array of [`RunSummary`]; for `show`, the run
+//! (`{"id", "label", "source", "interrupted", "plan_text", "params", "snapshot",
+//! "history", "thresholds", "surge_version"}`, the snapshot as in the dashboard's events);
+//! for `compare`, `{"before": RunSummary, "after": RunSummary, "comparison": Comparison}`
+//! (with more than two runs: `{"series": [SeriesRow]}`). Keys are only ever added.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::compare::{self, series, text, DEFAULT_NOISE_PCT};
+use crate::report::{self, format::iso_utc};
+use crate::store::{self, ListFilter, RunRecord, Store, StoreError};
+
+/// `surge runs ...`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: RunsCommand,
+}
+
+/// Options every subcommand has.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Directory of the run history database (default: the user's data directory).
+    #[arg(long, value_name = "DIR", env = "SURGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Saved runs, newest first.
+    List {
+        /// Only runs whose host contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        host: Option<String>,
+        /// Only runs whose label contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
+        /// At most N runs.
+        #[arg(short = 'n', long, value_name = "N")]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// One run's statistics, percentiles, failures and thresholds.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Compare two runs (before, after) with deltas and a verdict; with more runs, a series.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        ids: Vec<String>,
+        /// Noise threshold in percent: smaller changes count as no change.
+        #[arg(long, value_name = "PCT", default_value_t = DEFAULT_NOISE_PCT)]
+        noise: f64,
+        /// Print CSV instead of the text table.
+        #[arg(long)]
+        csv: bool,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write a run's Locust CSV files: PREFIX_stats.csv, PREFIX_failures.csv,
+    /// PREFIX_exceptions.csv, and its per-second series as PREFIX_history.csv.
+    Export {
+        id: String,
+        #[arg(long, value_name = "PREFIX", required = true)]
+        csv: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a run.
+    Delete {
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Why a `runs` command failed (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn open(args: &StoreArgs) -> Result<Store, RunsError> {
+    let dir = args
+        .data_dir
+        .clone()
+        .or_else(store::default_data_dir)
+        .ok_or_else(|| {
+            RunsError::Invalid("no data directory: set --data-dir or SURGE_DATA_DIR".into())
+        })?;
+    Ok(Store::open(&dir)?)
+}
+
+/// Run a `surge runs` command, printing to `out`.
+pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
+    match args.command {
+        RunsCommand::List {
+            host,
+            label,
+            limit,
+            json,
+            store,
+        } => {
+            let runs = open(&store)?.list(&ListFilter { host, label, limit })?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &runs).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                write_list(out, &runs)?;
+            }
+        }
+        RunsCommand::Show { id, json, store } => {
+            let s = open(&store)?;
+            let run = s.load(s.resolve(&id)?)?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &run).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                write_show(out, &run)?;
+            }
+        }
+        RunsCommand::Compare {
+            ids,
+            noise,
+            csv,
+            json,
+            store,
+        } => {
+            if !(noise.is_finite() && noise >= 0.0) {
+                return Err(RunsError::Invalid(format!(
+                    "--noise must be a percentage of 0 or more, got {noise}"
+                )));
+            }
+            let s = open(&store)?;
+            let runs = ids
+                .iter()
+                .map(|id| s.resolve(id).and_then(|id| s.load(id)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if runs.len() > 2 {
+                let input: Vec<_> = runs
+                    .iter()
+                    .map(|r| (r.id, r.label.clone(), r.snapshot.total.clone()))
+                    .collect();
+                let rows = series::series(&input, noise);
+                if json {
+                    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "series": rows }))
+                        .map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                } else {
+                    text::write_series(&mut *out, &rows, noise)?;
+                }
+                return Ok(());
+            }
+            let (a, b) = (&runs[0], &runs[1]);
+            let c = compare::compare(&a.snapshot, &b.snapshot, noise);
+            if json {
+                let v = serde_json::json!({ "before": a.summary(), "after": b.summary(), "comparison": c });
+                serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else if csv {
+                text::write_comparison_csv(&mut *out, &c)?;
+            } else {
+                text::write_comparison(&mut *out, &c, &a.title(), &b.title())?;
+            }
+        }
+        RunsCommand::Export { id, csv, store } => {
+            let s = open(&store)?;
+            let run = s.load(s.resolve(&id)?)?;
+            let written = export(&run, &csv)?;
+            for p in written {
+                writeln!(out, "{}", p.display())?;
+            }
+        }
+        RunsCommand::Delete { id, store } => {
+            let s = open(&store)?;
+            let id = s.resolve(&id)?;
+            s.delete(id)?;
+            writeln!(out, "Deleted run #{id}")?;
+        }
+    }
+    Ok(())
+}
+
+fn local_time(t: f64) -> String {
+    // UTC, to the second: the same text on every machine.
+    let iso = iso_utc(t);
+    format!("{} {}", &iso[..10], &iso[11..19])
+}
+
+fn write_list<W: Write>(out: &mut W, runs: &[store::RunSummary]) -> std::io::Result<()> {
+    use crate::report::format::{pad_left, pad_right, truncate};
+    if runs.is_empty() {
+        return writeln!(out, "No saved runs yet.");
+    }
+    writeln!(
+        out,
+        "{} {} {} {} {} {} {} {} {}",
+        pad_left("id", 5),
+        pad_right("started (UTC)", 19),
+        pad_right("label", 18),
+        pad_right("host", 28),
+        pad_left("users/rate", 12),
+        pad_left("duration", 9),
+        pad_left("req/s", 9),
+        pad_left("p95 ms", 8),
+        pad_left("fail %", 7),
+    )?;
+    for r in runs {
+        let load = match r.rate {
+            Some(rate) => format!("{rate}/s"),
+            None => r.users.to_string(),
+        };
+        let mut flags = String::new();
+        if r.interrupted {
+            flags.push_str(" (interrupted)");
+        }
+        match r.thresholds_passed {
+            Some(true) => flags.push_str(" thresholds ok"),
+            Some(false) => flags.push_str(" THRESHOLDS FAILED"),
+            None => {}
+        }
+        writeln!(
+            out,
+            "{} {} {} {} {} {} {} {} {}{}",
+            pad_left(&r.id.to_string(), 5),
+            local_time(r.started_at),
+            pad_right(&truncate(&r.label, 18), 18),
+            pad_right(&truncate(&r.host, 28), 28),
+            pad_left(&load, 12),
+            pad_left(&format!("{:.0}s", r.duration_s), 9),
+            pad_left(&format!("{:.1}", r.rps), 9),
+            pad_left(&r.p95_ms.map_or("–".into(), |v| format!("{v:.0}")), 8),
+            pad_left(&format!("{:.2}", r.fail_ratio * 100.0), 7),
+            flags,
+        )?;
+    }
+    Ok(())
+}
+
+fn write_show<W: Write>(out: &mut W, run: &RunRecord) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Run {} ({}, {})",
+        run.title(),
+        run.source.as_str(),
+        run.params.description
+    )?;
+    writeln!(
+        out,
+        "Host {}; {} → {} UTC{}",
+        run.snapshot.host,
+        local_time(run.started_at()),
+        local_time(run.ended_at()),
+        if run.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        }
+    )?;
+    if let Some(p) = &run.params.plan_path {
+        writeln!(out, "Plan {p}")?;
+    }
+    writeln!(out)?;
+    report::print_summary(&mut *out, &run.snapshot)?;
+    write_thresholds(out, &run.thresholds)
+}
+
+/// The thresholds block of the console (also printed at the end of a headless run).
+pub fn write_thresholds<W: Write>(
+    out: &mut W,
+    results: &[crate::thresholds::ThresholdResult],
+) -> std::io::Result<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Thresholds")?;
+    for r in results {
+        let mark = match r.passed {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "----",
+        };
+        writeln!(out, "  {mark}  {}  ({})", r.threshold, r.message)?;
+    }
+    Ok(())
+}
+
+/// Write `PREFIX_stats.csv`, `_failures.csv`, `_exceptions.csv` (Locust's formats) and
+/// `_history.csv` (`Timestamp,Seconds,User Count,Requests/s,Failures/s,50%,95%`).
+pub fn export(run: &RunRecord, prefix: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let path = |suffix: &str| {
+        let mut p = prefix.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    let create = |p: &PathBuf| {
+        std::fs::File::create(p)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+    };
+    let files = [
+        path("_stats.csv"),
+        path("_failures.csv"),
+        path("_exceptions.csv"),
+        path("_history.csv"),
+    ];
+    report::write_stats(create(&files[0])?, &run.snapshot)?;
+    report::write_failures(create(&files[1])?, &run.snapshot)?;
+    report::write_exceptions(create(&files[2])?, &run.snapshot)?;
+    write_history_csv(create(&files[3])?, run)?;
+    Ok(files.to_vec())
+}
+
+/// The per-second series of a saved run as CSV.
+pub fn write_history_csv<W: Write>(w: W, run: &RunRecord) -> std::io::Result<()> {
+    let mut out = ::csv::Writer::from_writer(w);
+    out.write_record([
+        "Timestamp",
+        "Seconds",
+        "User Count",
+        "Requests/s",
+        "Failures/s",
+        "50%",
+        "95%",
+    ])?;
+    let start = run.started_at().floor() as u64;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for p in &run.history {
+        out.write_record([
+            p.time.to_string(),
+            p.time.saturating_sub(start).to_string(),
+            p.user_count.to_string(),
+            format!("{}", p.current_rps),
+            format!("{}", p.current_fail_per_sec),
+            opt(p.current_p50_ms),
+            opt(p.current_p95_ms),
+        ])?;
+    }
+    out.flush()
+}

@@ -1,0 +1,394 @@
+//! Threshold expressions: `"p95 < 500ms"`, `"fail_ratio < 1%"`, `"rps > 100"`, scoped to an
+//! endpoint with `"GET /orders: p99 < 1s"`, and relative to a baseline run with
+//! `"p95 < baseline * 1.10"`. Parsing never panics; every error says what is wrong and shows
+//! an example of what would be right.
+
+use serde::Serialize;
+
+use crate::stats::{PERCENTILES, PERCENTILE_LABELS};
+
+/// What a threshold measures (whole-run figures of its scope).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Response time percentile, as a fraction (0.95); 1.0 is the exact max.
+    Percentile(f64),
+    Avg,
+    Min,
+    Max,
+    /// Whole-run requests per second.
+    Rps,
+    /// Failed requests / requests, as a fraction.
+    FailRatio,
+}
+
+impl Metric {
+    /// Whether values are response times (ms).
+    pub fn is_time(self) -> bool {
+        !matches!(self, Metric::Rps | Metric::FailRatio)
+    }
+
+    /// Whether a higher value is better (only throughput).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Rps)
+    }
+
+    /// The name as written in thresholds (`p95`, `p99.9`, `avg`, `rps`, ...).
+    pub fn name(self) -> String {
+        match self {
+            Metric::Percentile(q) => {
+                let i = PERCENTILES.iter().position(|p| (p - q).abs() < 1e-9);
+                let label = i.map_or("?", |i| PERCENTILE_LABELS[i]);
+                format!("p{}", label.trim_end_matches('%'))
+            }
+            Metric::Avg => "avg".into(),
+            Metric::Min => "min".into(),
+            Metric::Max => "max".into(),
+            Metric::Rps => "rps".into(),
+            Metric::FailRatio => "fail_ratio".into(),
+        }
+    }
+
+    /// A value of this metric with its unit (`432 ms`, `1.5 %`, `120.3 req/s`).
+    pub fn format(self, v: f64) -> String {
+        match self {
+            Metric::Rps => format!("{} req/s", trim(v, 1)),
+            Metric::FailRatio => format!("{} %", trim(v * 100.0, 2)),
+            _ => format!("{} ms", trim(v, if v >= 100.0 { 0 } else { 2 })),
+        }
+    }
+}
+
+/// `v` with at most `decimals` decimals, trailing zeros removed.
+fn trim(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => actual < limit,
+            Op::Le => actual <= limit,
+            Op::Gt => actual > limit,
+            Op::Ge => actual >= limit,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// The right-hand side: a fixed value (ms, fraction or req/s) or the baseline's value times
+/// a factor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    Value(f64),
+    Baseline(f64),
+}
+
+/// Which requests a threshold looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// `None`: every method with this name.
+    pub method: Option<String>,
+    pub name: String,
+}
+
+/// One parsed threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    /// The text as the user wrote it (shown in badges and reports).
+    pub text: String,
+    /// `None` = all requests (Aggregated).
+    pub scope: Option<Scope>,
+    pub metric: Metric,
+    pub op: Op,
+    pub limit: Limit,
+}
+
+impl Threshold {
+    /// Whether the limit needs a baseline run.
+    pub fn needs_baseline(&self) -> bool {
+        matches!(self.limit, Limit::Baseline(_))
+    }
+}
+
+/// Why a threshold expression cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("threshold \"{text}\": {message}")]
+pub struct ThresholdError {
+    pub text: String,
+    pub message: String,
+}
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const SYNTAX: &str = "expected METRIC OP VALUE, e.g. \"p95 < 500ms\", \"fail_ratio < 1%\", \
+                      \"rps > 100\", \"GET /orders: p99 < 1s\" or \"p95 < baseline * 1.10\"";
+
+/// Parse one threshold expression.
+pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
+    let err = |message: String| ThresholdError {
+        text: text.to_string(),
+        message,
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(err(format!("empty; {SYNTAX}")));
+    }
+    // The expression itself never contains a colon; an endpoint name may (full URLs).
+    let (scope, expr) = match trimmed.rsplit_once(':') {
+        Some((s, e)) => (Some(scope(s.trim()).map_err(err)?), e.trim()),
+        None => (None, trimmed),
+    };
+    let op_at = expr
+        .find(['<', '>'])
+        .ok_or_else(|| err(format!("no comparison (<, <=, > or >=); {SYNTAX}")))?;
+    let (lhs, rest) = expr.split_at(op_at);
+    let (op, rhs) = if let Some(r) = rest.strip_prefix("<=") {
+        (Op::Le, r)
+    } else if let Some(r) = rest.strip_prefix(">=") {
+        (Op::Ge, r)
+    } else if let Some(r) = rest.strip_prefix('<') {
+        (Op::Lt, r)
+    } else {
+        (Op::Gt, &rest[1..])
+    };
+    let metric = metric(lhs.trim()).map_err(err)?;
+    let limit = limit(metric, rhs.trim()).map_err(err)?;
+    Ok(Threshold {
+        text: trimmed.to_string(),
+        scope,
+        metric,
+        op,
+        limit,
+    })
+}
+
+/// Parse every expression; the first error wins.
+pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Threshold>, ThresholdError> {
+    texts.iter().map(|t| parse(t.as_ref())).collect()
+}
+
+fn scope(s: &str) -> Result<Scope, String> {
+    if s.is_empty() {
+        return Err(
+            "nothing before the colon: write the endpoint, e.g. \"GET /orders: p99 < 1s\"".into(),
+        );
+    }
+    let (first, rest) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
+    let upper = first.to_ascii_uppercase();
+    if METHODS.contains(&upper.as_str()) && !rest.trim().is_empty() {
+        Ok(Scope {
+            method: Some(upper),
+            name: rest.trim().to_string(),
+        })
+    } else {
+        Ok(Scope {
+            method: None,
+            name: s.to_string(),
+        })
+    }
+}
+
+fn metric(s: &str) -> Result<Metric, String> {
+    let lower = s.to_ascii_lowercase();
+    let m = match lower.as_str() {
+        "" => return Err(format!("no metric before the comparison; {SYNTAX}")),
+        "avg" | "mean" => Metric::Avg,
+        "min" => Metric::Min,
+        "max" => Metric::Max,
+        "med" | "median" => Metric::Percentile(0.5),
+        "rps" | "req/s" => Metric::Rps,
+        "fail_ratio" | "failure_ratio" | "error_rate" => Metric::FailRatio,
+        p if p.starts_with('p') => {
+            let i = PERCENTILE_LABELS
+                .iter()
+                .position(|l| l.trim_end_matches('%') == &p[1..]);
+            match i {
+                Some(i) => Metric::Percentile(PERCENTILES[i]),
+                None => {
+                    let known: Vec<String> = PERCENTILE_LABELS
+                        .iter()
+                        .map(|l| format!("p{}", l.trim_end_matches('%')))
+                        .collect();
+                    return Err(format!(
+                        "unknown percentile \"{s}\" (known: {})",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(format!(
+                "unknown metric \"{s}\" (known: p50..p100, avg, min, max, rps, fail_ratio)"
+            ))
+        }
+    };
+    Ok(m)
+}
+
+fn limit(metric: Metric, s: &str) -> Result<Limit, String> {
+    if s.is_empty() {
+        return Err(format!("no value after the comparison; {SYNTAX}"));
+    }
+    if let Some(rest) = s.strip_prefix("baseline") {
+        let rest = rest.trim();
+        if rest.is_empty() {
+            return Ok(Limit::Baseline(1.0));
+        }
+        let factor = rest
+            .strip_prefix('*')
+            .map(str::trim)
+            .and_then(|f| f.parse::<f64>().ok())
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .ok_or_else(|| {
+                format!("\"{s}\": write the baseline as \"baseline\" or \"baseline * 1.10\" (a factor above 0)")
+            })?;
+        return Ok(Limit::Baseline(factor));
+    }
+    let v = match metric {
+        Metric::Rps => {
+            let n = s.trim_end_matches("/s").trim_end_matches("req").trim();
+            n.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("\"{s}\" is not a rate (requests per second, e.g. 100)"))?
+        }
+        Metric::FailRatio => ratio(s)?,
+        _ => time_ms(s)?,
+    };
+    Ok(Limit::Value(v))
+}
+
+/// `1%` → 0.01; `0.01` → 0.01.
+fn ratio(s: &str) -> Result<f64, String> {
+    let bad = || {
+        format!("\"{s}\" is not a ratio (use a percentage such as 1% or a fraction such as 0.01)")
+    };
+    let (n, scale) = match s.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (s, 1.0),
+    };
+    let v = n.parse::<f64>().map_err(|_| bad())? / scale;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("\"{s}\" is outside 0%..100%"))
+    }
+}
+
+/// `500ms`, `1.5s`, `250us`, `2m`, or a bare number of milliseconds.
+fn time_ms(s: &str) -> Result<f64, String> {
+    let units: [(&str, f64); 5] = [
+        ("ms", 1.0),
+        ("us", 0.001),
+        ("µs", 0.001),
+        ("s", 1000.0),
+        ("m", 60_000.0),
+    ];
+    let (n, scale) = units
+        .iter()
+        .find_map(|(u, k)| s.strip_suffix(u).map(|n| (n.trim(), *k)))
+        .unwrap_or((s, 1.0));
+    n.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v * scale)
+        .ok_or_else(|| format!("\"{s}\" is not a duration (use e.g. 500ms, 1.5s, 250us)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_documented_form() {
+        let t = parse("p95 < 500ms").unwrap();
+        assert_eq!(
+            (t.metric, t.op, t.limit, t.scope),
+            (Metric::Percentile(0.95), Op::Lt, Limit::Value(500.0), None)
+        );
+        assert_eq!(parse("fail_ratio < 1%").unwrap().limit, Limit::Value(0.01));
+        assert_eq!(parse("fail_ratio<=0.05").unwrap().op, Op::Le);
+        let t = parse("rps > 100").unwrap();
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (Metric::Rps, Op::Gt, Limit::Value(100.0))
+        );
+        let t = parse("GET /orders: p99 < 1s").unwrap();
+        assert_eq!(
+            t.scope,
+            Some(Scope {
+                method: Some("GET".into()),
+                name: "/orders".into()
+            })
+        );
+        assert_eq!(
+            (t.metric, t.limit),
+            (Metric::Percentile(0.99), Limit::Value(1000.0))
+        );
+        assert_eq!(
+            parse("p95 < baseline * 1.10").unwrap().limit,
+            Limit::Baseline(1.1)
+        );
+        assert_eq!(
+            parse("p99.9 <= 2.5s").unwrap().metric,
+            Metric::Percentile(0.999)
+        );
+        assert_eq!(parse("max < 250us").unwrap().limit, Limit::Value(0.25));
+        // A full URL as the name keeps its colons.
+        let t = parse("GET http://127.0.0.1:8080/: avg < 20").unwrap();
+        assert_eq!(t.scope.unwrap().name, "http://127.0.0.1:8080/");
+        assert_eq!(
+            parse("/login: p50 < 1s").unwrap().scope.unwrap().method,
+            None
+        );
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let cases = [
+            ("", "empty"),
+            ("p95 500ms", "no comparison"),
+            ("p97 < 1s", "unknown percentile \"p97\""),
+            ("latency < 1s", "unknown metric \"latency\""),
+            ("p95 < 5oo ms", "\"5oo ms\" is not a duration"),
+            ("p95 <", "no value after the comparison"),
+            ("fail_ratio < 150%", "outside 0%..100%"),
+            ("fail_ratio < lots", "is not a ratio"),
+            ("rps > fast", "is not a rate"),
+            ("p95 < baseline + 10", "baseline * 1.10"),
+            (": p95 < 1s", "nothing before the colon"),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?}: {e}");
+            assert!(e.starts_with(&format!("threshold \"{text}\"")), "{e}");
+        }
+    }
+}

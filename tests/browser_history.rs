@@ -1,0 +1,247 @@
+//! The History and Compare tabs in a real browser (headless Chromium over WebDriver, like
+//! `tests/browser.rs`): two saved runs of the same endpoint, a slow one ("pool=5", 20 ms)
+//! and a fast one ("pool=40", 4 ms), are listed newest first; a test started and stopped
+//! in the dashboard is saved too; comparing the two gives the verdict "Better" with the
+//! per-endpoint table and the overlaid charts; a series of three runs draws its table; a
+//! run is deleted from the History tab. Screenshots go to `target/screenshots/`.
+//!
+//! Set `SURGE_SKIP_BROWSER=1` to skip it on a machine without a browser.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::browser::*;
+use support::{parse_plan, Target};
+use surge::cli::RunArgs;
+use surge::engine::{Engine, EngineConfig};
+use surge::store::Store;
+use surge::web::history_api::HistoryState;
+use surge::web::{app, AppState, Defaults};
+
+/// One saved headless run of `/orders` (served by `/delay?ms={ms}`), labelled `label`.
+async fn saved_run(url: &str, data: &Path, ms: u64, label: &str) -> i64 {
+    let plan_dir = tempfile::tempdir().unwrap();
+    let plan = parse_plan(
+        &format!("[[scenarios]]\nname = \"s\"\n[[scenarios.tasks]]\npath = \"/delay?ms={ms}\"\nname = \"/orders\"\n"),
+        plan_dir.path(),
+    );
+    let args = RunArgs {
+        host: Some(url.to_string()),
+        users: Some(4),
+        spawn_rate: Some(100.0),
+        run_time: Some("2s".into()),
+        stop_timeout: "5s".into(),
+        only_summary: true,
+        workers: Some(2),
+        label: Some(label.into()),
+        data_dir: Some(data.to_path_buf()),
+        ..RunArgs::default()
+    };
+    let mut out = Vec::new();
+    let outcome = surge::headless::run(
+        args.settings(Some(plan)).unwrap(),
+        &mut out,
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    outcome.saved_as.expect("saved")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_compare_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let result = tokio::time::timeout(Duration::from_secs(150), scenario()).await;
+    result.expect("browser test took more than 150 s");
+}
+
+const RUN_IDS: &str =
+    "[...document.querySelectorAll('#runs-table tbody tr')].map(r => Number(r.dataset.id))";
+
+async fn scenario() {
+    let target = Target::start();
+    let data = tempfile::tempdir().unwrap();
+    let slow = saved_run(&target.url(), data.path(), 20, "pool=5").await;
+    let fast = saved_run(&target.url(), data.path(), 4, "pool=40").await;
+
+    let engine = Engine::new(EngineConfig {
+        workers: 2,
+        tick: Duration::from_millis(500),
+        stop_timeout: Duration::from_secs(5),
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let mut defaults = Defaults::empty();
+    defaults.tick = Duration::from_millis(500);
+    let history = HistoryState {
+        store: Some(std::sync::Arc::new(Store::open(data.path()).unwrap())),
+        thresholds: vec![surge::thresholds::parse("p95 < 10s").unwrap()],
+        label: "from the dashboard".into(),
+        ..HistoryState::default()
+    };
+    let state = AppState::new(engine.clone(), defaults, false).with_history(history);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(state)).await;
+    });
+    let (_driver, c) = start_driver().await;
+    c.goto(&format!("http://{addr}/#history"))
+        .await
+        .expect("open the dashboard");
+
+    // The two saved runs, newest first.
+    let ids = wait_for(&c, "runs listed", RUN_IDS, 10, |v| {
+        v.as_array().is_some_and(|a| a.len() == 2)
+    })
+    .await;
+    assert_eq!(ids, serde_json::json!([fast, slow]));
+    let labels = js(
+        &c,
+        "[...document.querySelectorAll('#runs-table .run-label')].map(td => td.textContent)",
+    )
+    .await;
+    assert_eq!(labels, serde_json::json!(["pool=40", "pool=5"]));
+    // Before any test ran here, the History tab is shown instead of the start form.
+    let shown = js(&c, "[document.getElementById('dashboard').hidden, document.getElementById('start-panel').hidden]").await;
+    assert_eq!(shown, serde_json::json!([false, true]));
+
+    // A test started and stopped in the dashboard is saved with the dashboard's label; its
+    // threshold badge shows in the header while it runs.
+    let swarm = format!(
+        "fetch('/swarm', {{method: 'POST', body: new URLSearchParams({{user_count: '2', spawn_rate: '100', host: '{}/ok'}})}}).then(r => r.status)",
+        target.url()
+    );
+    assert_eq!(js(&c, &swarm).await, serde_json::json!(200));
+    wait_for(
+        &c,
+        "threshold badge",
+        "document.querySelector('#threshold-badges .threshold-pass')?.textContent || ''",
+        15,
+        |v| v.as_str().is_some_and(|s| s.contains("p95 < 10s")),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    engine.stop().await.expect("stop");
+    let found = "fetch('/api/runs').then(r => r.json()).then(d => d.runs.filter(r => r.source === 'dashboard').map(r => r.label))";
+    wait_for(&c, "dashboard run saved", found, 15, |v| {
+        v == &serde_json::json!(["from the dashboard"])
+    })
+    .await;
+    click(&c, "#history-filter button[type=submit]").await;
+    wait_for(&c, "three runs", RUN_IDS, 10, |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    shot(&c, "history-1-list.png").await;
+
+    // Open a past run read-only: its report in the frame, with downloads.
+    click(&c, &format!("#runs-table tr[data-id='{slow}'] .run-open")).await;
+    wait_for(&c, "run report", "document.getElementById('run-frame').contentDocument?.querySelectorAll('#stats-table tbody tr').length || 0", 10, |v| v.as_u64() == Some(1)).await;
+    let links = js(
+        &c,
+        "[...document.querySelectorAll('#run-downloads a')].map(a => a.getAttribute('href'))",
+    )
+    .await;
+    assert!(
+        links
+            .to_string()
+            .contains(&format!("/api/runs/{slow}/csv/stats")),
+        "{links}"
+    );
+    click(&c, "#run-close").await;
+
+    // Select the two saved runs and compare them: the fast one is better.
+    click(&c, &format!("#runs-table tr[data-id='{slow}'] .run-pick")).await;
+    click(&c, &format!("#runs-table tr[data-id='{fast}'] .run-pick")).await;
+    click(&c, "#btn-compare-selected").await;
+    let verdict = wait_for(
+        &c,
+        "verdict",
+        "document.getElementById('compare-verdict')?.textContent || ''",
+        10,
+        |v| v != "",
+    )
+    .await;
+    assert_eq!(verdict, "Better");
+    let rows = js(&c, "[...document.querySelectorAll('.compare-table tbody tr')].map(r => [r.cells[1].textContent, r.dataset.verdict])").await;
+    assert_eq!(rows, serde_json::json!([["/orders", "better"]]));
+    let p95 = js(&c, "document.querySelector('.compare-table tbody tr').cells[6].querySelector('.delta').className").await;
+    assert!(p95.as_str().unwrap().contains("delta-better"), "{p95}");
+    let charts = js(
+        &c,
+        "document.querySelectorAll('#compare-result .compare-charts canvas').length",
+    )
+    .await;
+    assert!(charts.as_u64().unwrap() >= 2, "{charts}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let path = shot(&c, "history-2-compare.png").await;
+    eprintln!("comparison screenshot: {}", path.display());
+
+    // A very large noise threshold turns the verdict into "no significant change".
+    c.execute("document.getElementById('c-noise').value = '1000'", vec![])
+        .await
+        .unwrap();
+    click(&c, "#compare-form button[type=submit]").await;
+    wait_for(
+        &c,
+        "calm verdict",
+        "document.getElementById('compare-verdict')?.textContent || ''",
+        10,
+        |v| v == "No significant change",
+    )
+    .await;
+
+    // A series of all three runs.
+    click(&c, "#tab-history").await;
+    wait_for(&c, "three runs", RUN_IDS, 10, |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    for id in js(&c, RUN_IDS).await.as_array().unwrap() {
+        let checked = js(
+            &c,
+            &format!(
+                "document.querySelector(\"#runs-table tr[data-id='{id}'] .run-pick\").checked"
+            ),
+        )
+        .await;
+        if checked != serde_json::json!(true) {
+            click(&c, &format!("#runs-table tr[data-id='{id}'] .run-pick")).await;
+        }
+    }
+    click(&c, "#btn-series-selected").await;
+    let series = wait_for(
+        &c,
+        "series rows",
+        "document.querySelectorAll('.series-table tbody tr').length",
+        10,
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+    assert_eq!(series, serde_json::json!(3));
+    shot(&c, "history-3-series.png").await;
+
+    // Delete the dashboard run from the History tab.
+    click(&c, "#tab-history").await;
+    c.execute("window.confirm = () => true", vec![])
+        .await
+        .unwrap();
+    let newest = js(&c, &format!("{RUN_IDS}[0]")).await;
+    click(
+        &c,
+        &format!("#runs-table tr[data-id='{newest}'] .run-delete"),
+    )
+    .await;
+    wait_for(&c, "deleted", RUN_IDS, 10, |v| {
+        v == &serde_json::json!([fast, slow])
+    })
+    .await;
+    let _ = c.close().await;
+}
