@@ -353,7 +353,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot, noise_pct: f64) -> Compariso
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::stats::{RunState, PERCENTILES};
+    use crate::stats::PERCENTILES;
 
     /// An entry with `n` requests, `fails` failures, `rps` and p50/p95/p99/max as given.
     pub fn entry(
@@ -393,25 +393,8 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn snap(entries: Vec<EntrySnapshot>, total: EntrySnapshot) -> Snapshot {
-        Snapshot {
-            seq: 1,
-            time: 100.0,
-            state: RunState::Stopped,
-            user_count: 10,
-            run: 1,
-            host: "http://h".into(),
-            stats_start: Some(90.0),
-            stats_end: Some(100.0),
-            entries,
-            total,
-            failures: vec![],
-            exceptions: vec![],
-            open_model: None,
-            warnings: vec![],
-            generator: Default::default(),
-        }
-    }
+    /// A stopped run's snapshot (shared with the thresholds' tests).
+    pub(crate) use crate::thresholds::tests::snap;
 
     #[test]
     fn deltas_by_hand() {

@@ -62,6 +62,9 @@ struct AggEntry {
     stats: StatsEntry,
     window: Window,
     history: VecDeque<EntryPoint>,
+    /// Whole-run percentiles and the request count they were computed at: an entry that got
+    /// no request since the last snapshot is not scanned again.
+    percentiles: Option<(u64, Vec<Option<f64>>)>,
 }
 
 /// What the engine tells the aggregator about the run when a snapshot is built.
@@ -371,8 +374,17 @@ fn entry_snapshot(
     start: f64,
     elapsed: f64,
 ) -> EntrySnapshot {
-    let s = &agg.stats;
     let current = agg.window.current(now, start, &PERCENTILES);
+    let count = agg.stats.num_requests;
+    let percentiles = match &agg.percentiles {
+        Some((at, p)) if *at == count => p.clone(),
+        _ => {
+            let p = agg.stats.percentiles_ms();
+            agg.percentiles = Some((count, p.clone()));
+            p
+        }
+    };
+    let s = &agg.stats;
     EntrySnapshot {
         method: method.to_string(),
         name: name.to_string(),
@@ -386,7 +398,7 @@ fn entry_snapshot(
         total_fail_per_sec: s.num_failures as f64 / elapsed,
         current_rps: current.rps,
         current_fail_per_sec: current.fail_per_sec,
-        percentiles: s.percentiles_ms(),
+        percentiles,
         current_percentiles: current.percentiles,
     }
 }
@@ -403,6 +415,25 @@ mod tests {
             host: "http://x".into(),
             target_rate: None,
         }
+    }
+
+    #[test]
+    fn percentiles_follow_new_requests_and_are_reused_without() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(100.0);
+        let mut w = WorkerStats::default();
+        w.record("GET", "/a", 1_000, 0, None, 100.5);
+        agg.merge(w, 100.5);
+        let first = agg.snapshot(101.0, &info());
+        assert_eq!(first.entries[0].percentile(1.0), Some(1.0));
+        let again = agg.snapshot(101.5, &info());
+        assert_eq!(again.entries[0].percentiles, first.entries[0].percentiles);
+        let mut w = WorkerStats::default();
+        w.record("GET", "/a", 9_000, 0, None, 101.7);
+        agg.merge(w, 101.7);
+        let after = agg.snapshot(102.0, &info());
+        assert_eq!(after.entries[0].percentile(1.0), Some(9.0));
+        assert_eq!(after.entries[0].percentile(0.5), Some(1.0));
     }
 
     #[test]

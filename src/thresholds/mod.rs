@@ -159,7 +159,7 @@ impl AbortRule {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::stats::{RunState, PERCENTILES};
 
