@@ -16,6 +16,7 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod precise;
 
 use std::collections::{BTreeMap, HashMap};
