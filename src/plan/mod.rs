@@ -140,7 +140,15 @@ fn read_raw(text: &str, path: &Path, format: Format) -> Result<schema::RawPlan, 
                     let key_path = KeyPath::from_serde(e.path());
                     let inner = e.into_inner();
                     let pos = inner.location().map(|l| (l.line(), l.column()));
-                    (key_path, pos, yaml_message(&inner))
+                    let mut msg = yaml_message(&inner);
+                    let at = pos.and_then(|(l, c)| {
+                        let line = text.lines().nth(l.checked_sub(1)?)?;
+                        line.chars().nth(c.checked_sub(1)?)
+                    });
+                    if at == Some('\t') {
+                        msg.push_str(" (a tab: YAML indents with spaces only)");
+                    }
+                    (key_path, pos, msg)
                 }
             }
         }

@@ -228,6 +228,12 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "p.yaml",
+        "scenarios:\n\t- tasks: []\n",
+        "p.yaml:2:1: scenarios:",
+        "found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
+    ),
+    (
+        "p.yaml",
         "scenarios: [\n",
         "p.yaml:2:1: scenarios:",
         "did not find expected node content, while parsing a flow node",
