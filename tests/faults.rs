@@ -274,26 +274,30 @@ async fn malformed_http() {
         let engine = start(&target, &plan, 4, timeout(Duration::from_secs(5)));
         let snap = run_for(&engine, 4, 1500).await;
         let expected = [
-            (
-                "/garbage",
-                "malformed HTTP response: invalid HTTP version parsed",
-            ),
+            ("/garbage", "malformed HTTP response: invalid HTTP version"),
             (
                 "/bad-length",
-                "malformed HTTP response: invalid content-length parsed",
+                "malformed HTTP response: invalid content-length \"nope\"",
             ),
             (
                 "/bad-chunk",
-                "error reading body: malformed HTTP: invalid chunk size line: missing size digit",
+                "error reading body: malformed chunked encoding",
             ),
         ];
-        assert_eq!(snap.failures.len(), expected.len(), "{:?}", snap.failures);
-        for (name, message) in expected {
+        let mut got: Vec<(&str, &str)> = snap
+            .failures
+            .iter()
+            .map(|f| (f.name.as_str(), f.message.as_str()))
+            .collect();
+        got.sort();
+        let mut want = expected.to_vec();
+        want.sort();
+        assert_eq!(got, want);
+        for (name, _) in expected {
             let e = entry(&snap, "GET", name);
             assert_eq!(e.num_requests, target.seen.hits(name), "{name}");
             assert_eq!(e.num_failures, e.num_requests, "{name}");
             let group = snap.failures.iter().find(|f| f.name == name).unwrap();
-            assert_eq!(group.message, message);
             assert_eq!(group.occurrences, e.num_requests);
         }
         assert_healthy(&snap, &target);
@@ -479,7 +483,6 @@ async fn ten_thousand_distinct_error_messages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails until client/mod.rs stops retrying non-idempotent requests on a stale connection"]
 async fn a_post_is_never_sent_twice() {
     within(30, async {
         let target = FaultTarget::start();

@@ -128,20 +128,10 @@ impl RequestError {
     /// Maps a hyper error from reading the body, wrapped as [`RequestError::Body`].
     pub(crate) fn from_body(err: &hyper::Error) -> RequestError {
         let inner = match find_io(err) {
-            Some(io_err) if io_err.kind() == io::ErrorKind::UnexpectedEof => {
-                CLOSED_IN_BODY.to_string()
-            }
-            // hyper's own decoding errors (chunked encoding) travel as `InvalidInput`.
-            Some(io_err)
-                if matches!(
-                    io_err.kind(),
-                    io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
-                ) && !is_tls(io_err) =>
-            {
-                format!("malformed HTTP: {}", lower_first(&strip_os_code(io_err)))
-            }
             Some(io_err) => RequestError::from_io(io_err).to_string(),
-            None if err.is_incomplete_message() => CLOSED_IN_BODY.to_string(),
+            None if err.is_incomplete_message() => {
+                "connection closed before the end of the body".to_string()
+            }
             // hyper's own text ("error reading a body from connection") repeats the variant.
             None => match err.source() {
                 Some(cause) => chain_message(cause),
@@ -158,24 +148,6 @@ impl RequestError {
             self,
             RequestError::ConnectionClosed | RequestError::ConnectionReset
         )
-    }
-}
-
-/// Why a body ended early when the peer closed (rather than reset) the connection.
-const CLOSED_IN_BODY: &str = "connection closed before the end of the body";
-
-/// Whether an io error carries a rustls error.
-fn is_tls(err: &io::Error) -> bool {
-    err.get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-}
-
-/// `Invalid chunk size line` → `invalid chunk size line` (the message continues a sentence).
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
