@@ -49,6 +49,9 @@ impl serde::Serialize for RenderCtx<'_> {
 #[error("{0}")]
 pub struct TemplateError(pub String);
 
+/// Most minijinja instructions one render may run: far above what a request template needs.
+pub const MAX_TEMPLATE_STEPS: u64 = 1_000_000;
+
 /// Counter behind `seq()`: the first call returns 1.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
@@ -59,6 +62,9 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
+        // Nested loops (`range` alone stops at 100 000 items) could otherwise keep a user
+        // rendering forever; found by fuzzing.
+        env.set_fuel(Some(MAX_TEMPLATE_STEPS));
         env.add_function("random_int", random_int);
         env.add_function("random_choice", random_choice);
         env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
@@ -231,6 +237,11 @@ fn render_error(
                 ));
             }
         }
+    }
+    if e.kind() == ErrorKind::OutOfFuel {
+        return TemplateError(format!(
+            "template runs too long (more than {MAX_TEMPLATE_STEPS} steps) in \"{src}\""
+        ));
     }
     let what = e
         .detail()
