@@ -172,6 +172,13 @@ pub(crate) fn humanize(msg: &str) -> (String, Option<String>) {
         };
         return (text, None);
     }
+    if let Some(rest) = msg.strip_prefix("duplicate field `") {
+        let name = rest.split('`').next().unwrap_or_default().to_string();
+        return (
+            format!("duplicate key \"{name}\" (each key may appear once per table)"),
+            Some(name),
+        );
+    }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
         return (format!("missing key \"{name}\""), None);

@@ -91,10 +91,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
     let raw = read_raw(text, path, format)?;
     let mut plan = validate::plan(raw, path).map_err(|issue| {
         // A missing key has no position: point at the closest enclosing key that exists.
+        // Nothing enclosing it either (a top-level key missing): the start of the file.
         let pos = (1..=issue.path.0.len())
             .rev()
-            .find_map(|n| locate(text, format, &KeyPath(issue.path.0[..n].to_vec())));
-        render(path, pos, &issue.path, &issue.msg)
+            .find_map(|n| locate(text, format, &KeyPath(issue.path.0[..n].to_vec())))
+            .unwrap_or((1, 1));
+        render(path, Some(pos), &issue.path, &issue.msg)
     })?;
     plan.text = Some(text.to_string());
     Ok(plan)
@@ -108,7 +110,17 @@ fn read_raw(text: &str, path: &Path, format: Format) -> Result<schema::RawPlan, 
                 Ok(de) => de,
                 Err(e) => {
                     let pos = e.span().map(|s| line_col(text, s.start));
-                    return Err(render(path, pos, &KeyPath::default(), e.message().trim()));
+                    let mut msg = e.message().trim().to_string();
+                    // toml says "duplicate key" without naming it: the span covers the key.
+                    if msg == "duplicate key" {
+                        if let Some(key) = e.span().and_then(|s| text.get(s)) {
+                            let key = key.trim().trim_matches('"');
+                            msg = format!(
+                                "duplicate key \"{key}\" (each key may appear once per table)"
+                            );
+                        }
+                    }
+                    return Err(render(path, pos, &KeyPath::default(), &msg));
                 }
             };
             match serde_path_to_error::deserialize(de) {
@@ -129,7 +141,15 @@ fn read_raw(text: &str, path: &Path, format: Format) -> Result<schema::RawPlan, 
                     let key_path = KeyPath::from_serde(e.path());
                     let inner = e.into_inner();
                     let pos = inner.location().map(|l| (l.line(), l.column()));
-                    (key_path, pos, yaml_message(&inner))
+                    let mut msg = yaml_message(&inner);
+                    let at = pos.and_then(|(l, c)| {
+                        let line = text.lines().nth(l.checked_sub(1)?)?;
+                        line.chars().nth(c.checked_sub(1)?)
+                    });
+                    if at == Some('\t') {
+                        msg.push_str(" (a tab: YAML indents with spaces only)");
+                    }
+                    (key_path, pos, msg)
                 }
             }
         }
@@ -144,16 +164,14 @@ fn read_raw(text: &str, path: &Path, format: Format) -> Result<schema::RawPlan, 
 
 /// serde_yaml_ng's message without its own path prefix and "at line L column C" suffix.
 fn yaml_message(e: &serde_yaml_ng::Error) -> String {
+    // The position is given separately: drop every " at line L column C" in the text.
+    static AT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let full = e.to_string();
+    let full = match AT.get_or_init(|| regex::Regex::new(r" at line \d+ column \d+").ok()) {
+        Some(re) => re.replace_all(&full, "").into_owned(),
+        None => full,
+    };
     let mut msg = full.as_str();
-    if let Some(i) = msg.rfind(" at line ") {
-        if msg[i + 9..]
-            .split(" column ")
-            .all(|n| n.trim().parse::<usize>().is_ok())
-        {
-            msg = &msg[..i];
-        }
-    }
     if let Some((head, rest)) = msg.split_once(": ") {
         let looks_like_path = !head.is_empty()
             && head

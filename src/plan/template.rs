@@ -49,6 +49,9 @@ impl serde::Serialize for RenderCtx<'_> {
 #[error("{0}")]
 pub struct TemplateError(pub String);
 
+/// Most minijinja instructions one render may run: far above what a request template needs.
+pub const MAX_TEMPLATE_STEPS: u64 = 1_000_000;
+
 /// Counter behind `seq()`: the first call returns 1.
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
@@ -59,6 +62,9 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
+        // Nested loops (`range` alone stops at 100 000 items) could otherwise keep a user
+        // rendering forever; found by fuzzing.
+        env.set_fuel(Some(MAX_TEMPLATE_STEPS));
         env.add_function("random_int", random_int);
         env.add_function("random_choice", random_choice);
         env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
@@ -168,6 +174,12 @@ impl Template {
         }
     }
 
+    /// The variables and functions the template reads (`row.username` dotted), checked
+    /// against what the plan defines when it loads.
+    pub fn names(&self) -> &[String] {
+        self.compiled.as_ref().map_or(&[], |c| &c.names)
+    }
+
     /// Render with the user's context; failures are plan exceptions.
     pub fn render(&self, ctx: &RenderCtx) -> Result<String, TemplateError> {
         match &self.compiled {
@@ -226,6 +238,11 @@ fn render_error(
             }
         }
     }
+    if e.kind() == ErrorKind::OutOfFuel {
+        return TemplateError(format!(
+            "template runs too long (more than {MAX_TEMPLATE_STEPS} steps) in \"{src}\""
+        ));
+    }
     let what = e
         .detail()
         .map(str::to_owned)
@@ -268,6 +285,35 @@ impl JsonTemplate {
     /// Build the body for one request.
     pub fn render(&self, ctx: &RenderCtx) -> Result<serde_json::Value, TemplateError> {
         render_node(&self.root, ctx)
+    }
+
+    /// What each template leaf reads: (leaf source, names), as [`Template::names`].
+    pub fn names(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        collect_names(&self.root, &mut out);
+        out
+    }
+}
+
+/// Whether `name` is a function every template can call (the plan's and minijinja's).
+pub fn is_function(name: &str) -> bool {
+    env().globals().any(|(g, _)| g == name)
+}
+
+/// The plan's own template functions, for error messages.
+pub const PLAN_FUNCTIONS: [&str; 5] = ["random_int", "random_choice", "uuid", "seq", "env"];
+
+fn collect_names(node: &Node, out: &mut Vec<(String, Vec<String>)>) {
+    match node {
+        Node::Fixed(_) => {}
+        Node::Text(t) => out.push((t.source().to_string(), t.names().to_vec())),
+        Node::Expr(expr, src) => {
+            let mut names: Vec<String> = expr.undeclared_variables(true).into_iter().collect();
+            names.sort();
+            out.push((src.to_string(), names));
+        }
+        Node::Array(items) => items.iter().for_each(|n| collect_names(n, out)),
+        Node::Object(fields) => fields.iter().for_each(|(_, n)| collect_names(n, out)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`Issue`] naming the key it is about; the caller adds the file position.
 
 mod load;
+mod names;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::schema::*;
 use super::template::{JsonTemplate, Template};
 use super::{DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT};
 use load::{data, load, positive};
+use names::Known;
 
 /// A validation result: the value or the first problem found.
 type R<T> = Result<T, Issue>;
@@ -36,15 +38,20 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
         Some(Dur(d)) => d,
         None => DEFAULT_TIMEOUT,
     };
-    let headers = headers(raw.headers, &root.key("headers"))?;
     let (load, run_time) = match raw.load {
         Some(l) => load(l, &root.key("load"))?,
         None => (None, None),
     };
+    let known = Known::of(raw.scenarios.as_deref().unwrap_or_default());
     let data = match raw.data {
         Some(d) => Some(Arc::new(data(d, source, &root.key("data"))?)),
         None => None,
     };
+    let known = match data.as_ref().and_then(|d| d.rows.first()) {
+        Some(row) => known.with_columns(row.keys().cloned().collect()),
+        None => known,
+    };
+    let headers = headers(raw.headers, &root.key("headers"), &known)?;
     let raw_scenarios = raw.scenarios.unwrap_or_default();
     if raw_scenarios.is_empty() {
         return Err(Issue::new(
@@ -55,7 +62,7 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
     let mut scenarios: Vec<Arc<Scenario>> = Vec::new();
     for (i, s) in raw_scenarios.into_iter().enumerate() {
         let at = root.key("scenarios").index(i);
-        let s = scenario(s, i, &at)?;
+        let s = scenario(s, i, &at, &known)?;
         if scenarios.iter().any(|o| o.name == s.name) {
             return Err(Issue::new(
                 &at.key("name"),
@@ -114,7 +121,7 @@ fn count(v: i64, at: &KeyPath) -> R<u32> {
     })
 }
 
-fn scenario(s: RawScenario, i: usize, at: &KeyPath) -> R<Scenario> {
+fn scenario(s: RawScenario, i: usize, at: &KeyPath, known: &Known) -> R<Scenario> {
     let name = s.name.unwrap_or_else(|| format!("scenario {}", i + 1));
     if s.weight.is_some() && s.count.is_some() {
         return Err(Issue::new(
@@ -128,7 +135,7 @@ fn scenario(s: RawScenario, i: usize, at: &KeyPath) -> R<Scenario> {
         Some(w) => wait(w, &at.key("wait"))?,
         None => WaitTime::None,
     };
-    let on_start = steps(s.on_start.unwrap_or_default(), &at.key("on_start"))?;
+    let on_start = steps(s.on_start.unwrap_or_default(), &at.key("on_start"), known)?;
     let raw_tasks = s.tasks.unwrap_or_default();
     if raw_tasks.is_empty() {
         return Err(Issue::new(
@@ -139,7 +146,7 @@ fn scenario(s: RawScenario, i: usize, at: &KeyPath) -> R<Scenario> {
     let tasks = raw_tasks
         .into_iter()
         .enumerate()
-        .map(|(j, t)| task(t, &at.key("tasks").index(j)))
+        .map(|(j, t)| task(t, &at.key("tasks").index(j), known))
         .collect::<R<Vec<_>>>()?;
     Ok(Scenario {
         name,
@@ -203,7 +210,7 @@ fn wait(w: RawWait, at: &KeyPath) -> R<WaitTime> {
     }
 }
 
-fn task(t: RawTask, at: &KeyPath) -> R<Task> {
+fn task(t: RawTask, at: &KeyPath, known: &Known) -> R<Task> {
     let weight = t.weight.map_or(Ok(1), |w| count(w, &at.key("weight")))?;
     let inline = t.request_keys();
     let label = t.name.clone();
@@ -220,7 +227,7 @@ fn task(t: RawTask, at: &KeyPath) -> R<Task> {
         Some(raw) if raw.is_empty() => {
             return Err(Issue::new(&at.key("steps"), "needs at least one step"))
         }
-        Some(raw) => steps(raw, &at.key("steps"))?,
+        Some(raw) => steps(raw, &at.key("steps"), known)?,
         None if inline.is_empty() => {
             return Err(Issue::new(
                 at,
@@ -233,7 +240,7 @@ fn task(t: RawTask, at: &KeyPath) -> R<Task> {
                 weight: None,
                 ..t
             };
-            vec![step(weight_free.into_step(), at)?]
+            vec![step(weight_free.into_step(), at, known)?]
         }
     };
     let name = match label {
@@ -250,39 +257,52 @@ fn task(t: RawTask, at: &KeyPath) -> R<Task> {
     })
 }
 
-fn steps(raw: Vec<RawStep>, at: &KeyPath) -> R<Vec<Step>> {
+fn steps(raw: Vec<RawStep>, at: &KeyPath, known: &Known) -> R<Vec<Step>> {
     raw.into_iter()
         .enumerate()
-        .map(|(i, s)| step(s, &at.index(i)))
+        .map(|(i, s)| step(s, &at.index(i), known))
         .collect()
 }
 
-fn template(src: &str, at: &KeyPath) -> R<Template> {
-    Template::compile(src).map_err(|e| Issue::new(at, format!("{e} in \"{src}\"")))
+/// Compiles a template and checks the names it reads against what the plan defines.
+fn template(src: &str, at: &KeyPath, known: &Known) -> R<Template> {
+    let t = Template::compile(src).map_err(|e| Issue::new(at, format!("{e} in \"{src}\"")))?;
+    known.check(t.names(), src, at)?;
+    Ok(t)
 }
 
-fn templates(t: Option<Table<Text>>, at: &KeyPath) -> R<Vec<(String, Template)>> {
+fn templates(t: Option<Table<Text>>, at: &KeyPath, known: &Known) -> R<Vec<(String, Template)>> {
     let mut out = Vec::new();
     for (k, Text(v)) in t.map(|t| t.0).unwrap_or_default() {
-        out.push((k.clone(), template(&v, &at.key(&k))?));
+        out.push((k.clone(), template(&v, &at.key(&k), known)?));
     }
     Ok(out)
 }
 
-fn headers(t: Option<Table<Text>>, at: &KeyPath) -> R<Vec<(String, Template)>> {
-    let out = templates(t, at)?;
-    for (k, _) in &out {
+fn headers(t: Option<Table<Text>>, at: &KeyPath, known: &Known) -> R<Vec<(String, Template)>> {
+    let out = templates(t, at, known)?;
+    for (k, v) in &out {
         if http::HeaderName::from_bytes(k.as_bytes()).is_err() {
             return Err(Issue::new(
                 &at.key(k),
                 format!("\"{k}\" is not a valid header name"),
             ));
         }
+        let literal = v.as_literal();
+        if literal.is_some_and(|v| http::HeaderValue::from_str(v).is_err()) {
+            return Err(Issue::new(
+                &at.key(k),
+                format!(
+                    "{:?} is not a valid header value (expected visible text: no line breaks or control characters)",
+                    v.source()
+                ),
+            ));
+        }
     }
     Ok(out)
 }
 
-fn step(s: RawStep, at: &KeyPath) -> R<Step> {
+fn step(s: RawStep, at: &KeyPath, known: &Known) -> R<Step> {
     let method = match &s.method {
         None => http::Method::GET,
         Some(m) => {
@@ -307,7 +327,7 @@ fn step(s: RawStep, at: &KeyPath) -> R<Step> {
         }
         (None, None) => return Err(Issue::new(at, "a request needs \"path\" or \"url\"")),
         (Some(p), None) => {
-            let t = template(p, &at.key("path"))?;
+            let t = template(p, &at.key("path"), known)?;
             if t.as_literal().is_some() && !p.starts_with('/') {
                 return Err(Issue::new(
                     &at.key("path"),
@@ -317,7 +337,7 @@ fn step(s: RawStep, at: &KeyPath) -> R<Step> {
             t
         }
         (None, Some(u)) => {
-            let t = template(u, &at.key("url"))?;
+            let t = template(u, &at.key("url"), known)?;
             if t.as_literal().is_some() {
                 check_url(u, &at.key("url"))?;
             }
@@ -343,21 +363,23 @@ fn step(s: RawStep, at: &KeyPath) -> R<Step> {
         ));
     }
     let body = if let Some(j) = s.json {
-        Some(Body::Json(
-            JsonTemplate::compile(j).map_err(|e| Issue::new(&at.key("json"), e.0))?,
-        ))
+        let j = JsonTemplate::compile(j).map_err(|e| Issue::new(&at.key("json"), e.0))?;
+        for (src, names) in j.names() {
+            known.check(&names, &src, &at.key("json"))?;
+        }
+        Some(Body::Json(j))
     } else if s.form.is_some() {
-        Some(Body::Form(templates(s.form, &at.key("form"))?))
+        Some(Body::Form(templates(s.form, &at.key("form"), known)?))
     } else if let Some(b) = &s.body {
-        Some(Body::Raw(template(b, &at.key("body"))?))
+        Some(Body::Raw(template(b, &at.key("body"), known)?))
     } else {
         None
     };
     Ok(Step {
         method,
         url,
-        query: templates(s.query, &at.key("query"))?,
-        headers: headers(s.headers, &at.key("headers"))?,
+        query: templates(s.query, &at.key("query"), known)?,
+        headers: headers(s.headers, &at.key("headers"), known)?,
         body,
         name: s.name,
         checks: s

@@ -198,7 +198,7 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
     (
         "p.toml",
         "host = \"http://x\"\n",
-        "p.toml: scenarios:",
+        "p.toml:1:1: scenarios:",
         "at least one scenario",
     ),
     (
@@ -214,6 +214,61 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
         "cannot read data file",
     ),
     ("p.toml", "x = \n", "p.toml:1:5:", "quoted"),
+    (
+        "p.toml",
+        "a = 1\na = 2\n",
+        "p.toml:2:1:",
+        "duplicate key \"a\" (each key may appear once per table)",
+    ),
+    (
+        "p.yaml",
+        "scenarios:\n  - tasks:\n      - path: /\n        path: /x\n",
+        "p.yaml:3:9: scenarios[0].tasks[0].path:",
+        "duplicate key \"path\"",
+    ),
+    (
+        "p.yaml",
+        "scenarios:\n\t- tasks: []\n",
+        "p.yaml:2:1: scenarios:",
+        "found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
+    ),
+    (
+        "p.yaml",
+        "scenarios: [\n",
+        "p.yaml:2:1: scenarios:",
+        "did not find expected node content, while parsing a flow node",
+    ),
+    (
+        "p.toml",
+        "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/\"\nheaders = { x = \"a\\nb\" }\n",
+        "p.toml:4:17: scenarios[0].tasks[0].headers.x:",
+        "is not a valid header value",
+    ),
+    // Template names are checked against what the plan defines.
+    (
+        "p.toml",
+        "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/{{ tokn }}\"\ncapture = { token = { json = \"t\" } }\n",
+        "p.toml:3:8: scenarios[0].tasks[0].path:",
+        "\"/{{ tokn }}\" reads \"tokn\", which nothing in the plan defines — did you mean \"token\"?",
+    ),
+    (
+        "p.yaml",
+        "scenarios:\n  - tasks:\n      - path: /\n        headers:\n          x: \"{{ random_itn(1, 2) }}\"\n",
+        "p.yaml:5:14: scenarios[0].tasks[0].headers.x:",
+        "did you mean \"random_int\"?",
+    ),
+    (
+        "p.toml",
+        "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/\"\njson = { qty = \"{{ zzzzzz }}\" }\n",
+        "p.toml:4:8: scenarios[0].tasks[0].json:",
+        "reads \"zzzzzz\", which nothing in the plan defines (expected user_id, a captured variable (none) or a function (random_int,",
+    ),
+    (
+        "p.toml",
+        "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/{{ row.name }}\"\n",
+        "p.toml:3:8: scenarios[0].tasks[0].path:",
+        "reads \"row.name\", but the plan has no [data] file",
+    ),
     ("p.yaml", "scenarios: [\n", "p.yaml:", "scenarios"),
 ];
 
@@ -251,4 +306,44 @@ fn unknown_format_is_an_error() {
 fn load_reports_io_errors() {
     let e = surge::plan::load(Path::new("/nonexistent/plan.toml")).unwrap_err();
     assert!(matches!(e, PlanError::Io { .. }));
+}
+
+#[test]
+fn data_columns_are_checked_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.csv"), "username,password\nann,x\n").unwrap();
+    let plan = "[data]\nfile = \"users.csv\"\n[[scenarios]]\n[[scenarios.tasks]]\n\
+                path = \"/login/{{ row.usernme }}\"\n";
+    let e = match parse(plan, &dir.path().join("p.toml")) {
+        Err(PlanError::Invalid(m)) => m,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert!(
+        e.ends_with(
+            "p.toml:5:8: scenarios[0].tasks[0].path: \"/login/{{ row.usernme }}\": \
+             the data file has no column \"usernme\" — did you mean \"row.username\"?"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn names_the_plan_defines_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.csv"), "username\nann\n").unwrap();
+    // Captured in on_start, used in a task; loop and set variables; built-in and plan
+    // functions; data columns; a captured object's field.
+    let plan = r#"
+[data]
+file = "users.csv"
+[[scenarios]]
+on_start = [{ method = "POST", path = "/login", capture = { token = { json = "token" } } }]
+[[scenarios.tasks]]
+path = "/{% for i in range(3) %}{{ i }}{{ loop.index }}{% endfor %}{% set x = 1 %}{{ x }}"
+headers = { auth = "{{ token }}", u = "{{ row.username }}-{{ user_id }}-{{ token.id }}" }
+json = { n = "{{ random_int(1, 5) }}", s = "{{ seq() }}-{{ uuid() }}", d = "{{ dict(a=1).a }}" }
+"#;
+    if let Err(e) = parse(plan, &dir.path().join("p.toml")) {
+        panic!("{e}");
+    }
 }

@@ -212,3 +212,22 @@ fn json_path_lookup() {
     assert_eq!(json_path::lookup(&v, "data.items.1.id"), None);
     assert_eq!(json_path::lookup(&v, "nope"), None);
 }
+
+/// Regression (found by fuzzing): nested loops kept a render going for minutes; each render
+/// is now bounded by minijinja's fuel, and the exception says why.
+#[test]
+fn endless_templates_stop_with_a_clear_error() {
+    let vars = Vars::new();
+    let nested =
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}";
+    let e = render(&compile(nested), &vars, None).unwrap_err();
+    assert!(
+        e.starts_with("template runs too long (more than 1000000 steps) in \"{% for a"),
+        "{e}"
+    );
+    // A template doing real work stays well inside the bound.
+    let big = "{% for a in range(1000) %}{{ a }},{% endfor %}";
+    assert!(render(&compile(big), &vars, None)
+        .unwrap()
+        .ends_with("999,"));
+}

@@ -18,6 +18,7 @@
 
 pub mod binary;
 pub mod browser;
+pub mod faults;
 pub mod precise;
 pub mod web;
 
