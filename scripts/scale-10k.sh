@@ -95,11 +95,13 @@ print(f"requests: {arrivals[-1][3]}; generator lag up to {max((a[4] or 0) for a 
 ok = full is not None and abs((full - first) - expected) <= 2.0 and jitter < 0.100
 open(f"{out}/verdict.txt", "w").write("PASS" if ok else "FAIL")
 PY
+# The dashboard keeps serving after its test stopped: Ctrl-C ends it (files are written).
+kill -INT "$PID" 2>/dev/null || true
 wait "$PID" || true
 python3 - "$OUT" <<'PY'
 import sys
 out = sys.argv[1]
-rows = [tuple(map(float, l.split())) for l in open(f"{out}/rss.txt") if l.strip()]
+rows = [tuple(map(float, l.split())) for l in open(f"{out}/rss.txt") if len(l.split()) == 2]
 peak = max(r[1] for r in rows) / 1024
 print(f"RSS: peak {peak:.1f} MB over {len(rows)} samples (limit 300 MB)")
 verdict = open(f"{out}/verdict.txt").read()
