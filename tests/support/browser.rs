@@ -114,7 +114,12 @@ pub async fn wait_for(
 ) -> Value {
     let end = Instant::now() + Duration::from_secs(secs);
     loop {
-        let v = js(c, expr).await;
+        let v = match c.execute(&format!("return ({expr});"), vec![]).await {
+            Ok(v) => v,
+            // Between two documents (a form was just submitted) the old page may still answer,
+            // without the element asked for: look again until the deadline.
+            Err(e) => Value::String(format!("script error: {e}")),
+        };
         if ok(&v) {
             return v;
         }
