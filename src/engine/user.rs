@@ -250,7 +250,8 @@ fn now_if(failure: &Option<Failure>) -> f64 {
     }
 }
 
-fn micros(d: Duration) -> u64 {
+/// A duration in whole µs, saturating (statistics record µs).
+pub(super) fn micros(d: Duration) -> u64 {
     d.as_micros().min(u128::from(u64::MAX)) as u64
 }
 

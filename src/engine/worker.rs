@@ -18,7 +18,7 @@ use crate::stats::WorkerStats;
 
 use super::cpu;
 use super::run::RunCtx;
-use super::user::{run_user, StopSignal};
+use super::user::{micros, run_user, StopSignal};
 use super::{AggMsg, Status};
 
 /// How often a worker hands its statistics to the aggregator.
@@ -241,10 +241,6 @@ struct HealthClock {
     worker: u32,
     cpu: Option<Duration>,
     wall: Instant,
-}
-
-fn micros(d: Duration) -> u64 {
-    d.as_micros().min(u128::from(u64::MAX)) as u64
 }
 
 /// Start worker thread `index`; it runs until its command channel closes.
