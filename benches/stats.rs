@@ -61,6 +61,28 @@ fn record(c: &mut Criterion) {
     });
 }
 
+/// The worker's real pattern: requests spread over 100 names, the delta handed over (and a
+/// fresh one started) every 20 000 requests, as a 200 ms flush at 100 000 req/s does.
+fn record_many_names(c: &mut Criterion) {
+    let names: Vec<String> = (0..100).map(|n| format!("/api/endpoint/{n}")).collect();
+    let mut w = WorkerStats::default();
+    let mut i = 0usize;
+    let mut us = 1_000u64;
+    c.bench_function("record one sample (100 names, flushed every 20 000)", |b| {
+        b.iter(|| {
+            us = us
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407)
+                % 60_000_000;
+            i += 1;
+            w.record("GET", &names[i % 100], us, 100, None, 0.0);
+            if i.is_multiple_of(20_000) {
+                black_box(w.take());
+            }
+        })
+    });
+}
+
 fn merge(c: &mut Criterion) {
     c.bench_function("merge a 500-endpoint worker delta", |b| {
         b.iter_batched(
@@ -98,5 +120,5 @@ fn snapshot(c: &mut Criterion) {
     println!("snapshot with 500 endpoints: {} bytes of JSON", json.len());
 }
 
-criterion_group!(benches, record, merge, snapshot);
+criterion_group!(benches, record, record_many_names, merge, snapshot);
 criterion_main!(benches);

@@ -69,7 +69,7 @@ pub struct RunArgs {
     #[arg(short = 't', long, value_name = "DURATION", env = "SURGE_RUN_TIME")]
     pub run_time: Option<String>,
     /// Open model: start this many tasks per second, whatever the response times
-    /// (latency measured from each intended start).
+    /// (a start that waited for a busy user is measured from when it was due).
     #[arg(long, value_name = "R", env = "SURGE_RATE")]
     pub rate: Option<f64>,
     /// Run without the web dashboard; print statistics to the console.
@@ -462,6 +462,7 @@ impl RunArgs {
                 timeout,
                 insecure: self.insecure,
                 max_redirects: plan.max_redirects,
+                ..ClientConfig::default()
             },
             host: if url_only { None } else { self.host.clone() },
             plan: Arc::new(plan),

@@ -243,7 +243,7 @@
       });
       parts.push({
         cls: "info",
-        text: `Response time corrected (from intended start) / uncorrected (from send): ` +
+        text: `Response time corrected (from the due time when a start waited for a busy user) / uncorrected (from send): ` +
           `p50 ${pair(0)} · p95 ${pair(5)} · p99 ${pair(7)}`,
       });
     }

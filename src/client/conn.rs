@@ -4,7 +4,6 @@
 //! per origin.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, COOKIE, USER_AGENT};
@@ -21,7 +20,9 @@ use url::{Host, Position, Url};
 use super::body::{self, ReadBody};
 use super::error::RequestError;
 use super::h1::{self, BodyKind, H1Conn, Stream};
+use super::stamped::Tcp;
 use super::tls::ALPN_H2;
+use super::ClientShared;
 use super::Request;
 
 /// The body type of every request: the engine hands over complete bodies.
@@ -123,6 +124,14 @@ impl Conn {
         }
     }
 
+    /// When the data of the latest read arrived (kernel receive timestamp), if known.
+    pub fn arrival(&self) -> Option<tokio::time::Instant> {
+        match &self.sender {
+            Sender::H1(c) => c.arrival(),
+            Sender::H2 { .. } => None,
+        }
+    }
+
     /// Sends a request and waits for the response head.
     pub async fn send(
         &mut self,
@@ -186,12 +195,16 @@ impl Conn {
 /// the HTTP handshake (HTTP/2 only when the server picked `h2` by ALPN).
 pub(crate) async fn connect(
     target: &Target<'_>,
-    tls: &Result<Arc<rustls::ClientConfig>, String>,
+    shared: &ClientShared,
 ) -> Result<Conn, RequestError> {
     let stream = connect_tcp(target).await?;
     let _ = stream.set_nodelay(true);
+    let stream = Tcp::new(stream, shared.config.rx_timestamps);
     let sender = if target.https {
-        let config = tls.as_ref().map_err(|e| RequestError::Tls(e.clone()))?;
+        let config = shared
+            .tls
+            .as_ref()
+            .map_err(|e| RequestError::Tls(e.clone()))?;
         let name = server_name(&target.host)?;
         let tls_stream = tokio_rustls::TlsConnector::from(config.clone())
             .connect(name, stream)

@@ -18,12 +18,12 @@ use futures::FutureExt;
 use http::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use url::Position;
 
 use super::body::{Keeper, ReadBody};
 use super::error::RequestError;
+use super::stamped::Tcp;
 use super::Request;
 
 /// Largest response head accepted (status line and headers).
@@ -38,8 +38,24 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// The socket under an HTTP/1.1 connection: plain TCP or rustls over TCP.
 pub(crate) enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(Tcp),
+    Tls(Box<TlsStream<Tcp>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &Tcp {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+        }
+    }
+
+    fn tcp_mut(&mut self) -> &mut Tcp {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_mut().0,
+        }
+    }
 }
 
 impl AsyncRead for Stream {
@@ -120,6 +136,11 @@ impl H1Conn {
         }
     }
 
+    /// When the data of the latest read arrived (kernel receive timestamp), if known.
+    pub fn arrival(&self) -> Option<tokio::time::Instant> {
+        self.io.tcp().arrival()
+    }
+
     /// Whether another request may be sent on this connection.
     pub fn is_usable(&self) -> bool {
         !self.broken
@@ -132,10 +153,7 @@ impl H1Conn {
         if self.broken || !self.read_buf.is_empty() {
             return false;
         }
-        let tcp = match &self.io {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => s.get_ref().0,
-        };
+        let tcp = self.io.tcp().get_ref();
         let mut probe = [0u8; 1];
         match tcp.peek(&mut probe).now_or_never() {
             None => true,
@@ -155,6 +173,7 @@ impl H1Conn {
         cookie: Option<&HeaderValue>,
     ) -> Result<Head, RequestError> {
         self.broken = true; // until the exchange completes cleanly
+        self.io.tcp_mut().clear_arrival();
         self.write_buf.clear();
         encode(&mut self.write_buf, req, host, cookie);
         let inline = req.body.len() <= INLINE_BODY;

@@ -17,6 +17,7 @@ mod cookies;
 pub mod error;
 mod h1;
 mod redirect;
+mod stamped;
 mod status;
 mod tls;
 
@@ -47,6 +48,9 @@ pub struct ClientConfig {
     pub insecure: bool,
     /// Redirects followed per request; 0 = return the 3xx response.
     pub max_redirects: u32,
+    /// End response times at the kernel's receive timestamp of the response's last byte
+    /// (Linux, HTTP/1.1) rather than when the user's task read it (see `stamped`).
+    pub rx_timestamps: bool,
 }
 
 impl Default for ClientConfig {
@@ -55,6 +59,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(60),
             insecure: false,
             max_redirects: 10,
+            rx_timestamps: true,
         }
     }
 }
@@ -104,6 +109,9 @@ pub struct Response {
     pub body_truncated: bool,
     /// Body bytes received in total (counted even when not kept).
     pub body_len: u64,
+    /// When the last byte of the response reached this host (kernel receive timestamp), if
+    /// known: the end of the response time, free of the generator's own wake-up delay.
+    pub received: Option<tokio::time::Instant>,
 }
 
 /// One virtual user's client: its connections (one per origin, kept alive) and cookie jar.
@@ -177,10 +185,10 @@ impl UserClient {
                     pooled
                 } else {
                     drop(pooled);
-                    conn::connect(&target, &self.shared.tls).await?
+                    conn::connect(&target, &self.shared).await?
                 }
             }
-            None => conn::connect(&target, &self.shared.tls).await?,
+            None => conn::connect(&target, &self.shared).await?,
         };
         let cookie = self.jar.header_for(&req.url);
         let (head, pending) = match conn.send(req, cookie.as_ref()).await {
@@ -189,7 +197,7 @@ impl UserClient {
             // request: once more on a fresh one, unless the request may not be repeated.
             Err(e) if conn.reused && e.is_stale_connection() && is_idempotent(&req.method) => {
                 drop(conn);
-                conn = conn::connect(&target, &self.shared.tls).await?;
+                conn = conn::connect(&target, &self.shared).await?;
                 conn.send(req, cookie.as_ref()).await?
             }
             Err(e) => return Err(e),
@@ -204,6 +212,7 @@ impl UserClient {
             0
         };
         let (body, reusable) = conn.read_body(&head, pending, cap).await?;
+        let received = conn.arrival();
         self.last_version = head.version;
         if reusable {
             self.pool.put(conn);
@@ -214,6 +223,7 @@ impl UserClient {
             body: body.kept,
             body_truncated: body.truncated,
             body_len: body.len,
+            received,
         })
     }
 }

@@ -1,9 +1,9 @@
 //! Precise sleeps for open-model arrival tickets.
 //!
 //! tokio's timer wheel has a 1 ms resolution: a ticket due at t fires anywhere in (t, t+1ms],
-//! and since open-model latency is measured from the intended start, that lateness would be
-//! reported as the target's latency. On Linux a timerfd registered in the worker's own reactor
-//! wakes within microseconds; elsewhere tokio's timer is used.
+//! which would make starts up to 1 ms late (and late starts are what the generator's health
+//! figures count). On Linux a timerfd registered in the worker's own reactor wakes within
+//! microseconds; elsewhere tokio's timer is used.
 
 use tokio::time::Instant;
 

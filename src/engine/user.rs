@@ -18,7 +18,7 @@ use crate::stats::unix_now;
 use super::outcome::{check, Failure};
 use super::run::{PreparedScenario, RunCtx};
 use super::step::PreparedStep;
-use super::worker::WorkerLocal;
+use super::worker::{Ticket, WorkerLocal};
 
 /// How a running user is told to stop.
 pub struct StopSignal {
@@ -167,7 +167,7 @@ impl User {
         &mut self,
         steps: &[PreparedStep],
         task: &str,
-        mut intended: Option<Instant>,
+        mut intended: Option<Ticket>,
     ) -> Iteration {
         let mut it = Iteration::default();
         for (i, step) in steps.iter().enumerate() {
@@ -193,14 +193,24 @@ impl User {
                 self.local
                     .stats
                     .borrow_mut()
-                    .record_start(micros(sent_at.saturating_duration_since(t)));
+                    .record_start(micros(sent_at.saturating_duration_since(t.due)));
             }
             let result = self.client.send(built.request, step.keep_body).await;
-            let done = Instant::now();
+            let now = Instant::now();
+            // The response's arrival (kernel timestamp) when known: the time this task took
+            // to wake up and read it is the generator's, not the target's.
+            let done = match &result {
+                Ok(resp) => resp.received.filter(|t| *t >= sent_at && *t <= now),
+                Err(_) => None,
+            }
+            .unwrap_or(now);
             it.sent = true;
             let uncorrected = micros(done - sent_at);
-            // Open model: the first request of a task is measured from its intended start.
-            let us = intended.take().map_or(uncorrected, |t| micros(done - t));
+            // Open model: the first request of a task is measured from its intended start
+            // when that start waited for a busy user (see `Ticket::measured_from`).
+            let us = intended
+                .take()
+                .map_or(uncorrected, |t| micros(done - t.measured_from(sent_at)));
             let (bytes, failure) = match &result {
                 Ok(resp) => (resp.body_len, check(resp, &step.step.checks)),
                 Err(e) => (0, Some(Failure::Transport(e.clone()))),

@@ -26,6 +26,35 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(200);
 /// Arrival tickets kept waiting at most; beyond this, starts are dropped (and counted).
 const MAX_BACKLOG: usize = 100_000;
 
+/// One open-model start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// When the start was due (`start + n / rate`).
+    pub due: Instant,
+    /// Whether the start had to wait for a user to finish: every user was busy with the
+    /// target and no more could be started (the user cap).
+    pub held: bool,
+}
+
+impl Ticket {
+    /// Where this start's response time begins.
+    ///
+    /// A start held back because every user was busy with the target is the
+    /// coordinated-omission case: it is measured from when it was due, so the target's
+    /// slowness shows in full. A start that a free user could take at once, but that the
+    /// generator's own timer or thread delivered a little late, is measured from its send:
+    /// that lateness is the generator's (it counts as a late start in the generator's health
+    /// figures), and charging it to the target added the VM's wake-up latency to every
+    /// response time (+0.06 ms on the median and +0.5 ms on p99 at 2 000 starts/s).
+    pub fn measured_from(&self, sent_at: Instant) -> Instant {
+        if self.held {
+            self.due.min(sent_at)
+        } else {
+            sent_at
+        }
+    }
+}
+
 /// Commands from the controller to one worker.
 pub enum WorkerCmd {
     /// A new run begins: users spawned from now on run this context.
@@ -58,7 +87,7 @@ pub struct WorkerLocal {
     drained: Notify,
     run: RefCell<Option<Arc<RunCtx>>>,
     // open model
-    tickets: RefCell<VecDeque<Instant>>,
+    tickets: RefCell<VecDeque<Ticket>>,
     ticket_ready: Notify,
     idle: Cell<u32>,
     open_rate: Cell<f64>,
@@ -69,7 +98,7 @@ pub struct WorkerLocal {
 
 impl WorkerLocal {
     /// Wait for an arrival ticket; `None` when the user must stop.
-    pub async fn take_ticket(&self, signal: &StopSignal) -> Option<Instant> {
+    pub async fn take_ticket(&self, signal: &StopSignal) -> Option<Ticket> {
         loop {
             if signal.stop.get() {
                 return None;
@@ -205,10 +234,16 @@ impl WorkerLocal {
             self.stats.borrow_mut().record_dropped();
             return;
         }
-        self.tickets.borrow_mut().push_back(due);
+        // Idle users already promised to waiting tickets cannot take this one.
+        let free_user = (backlog as u32) < self.idle.get();
+        let can_spawn = (self.users.borrow().len() as u32) < self.open_cap.get();
+        self.tickets.borrow_mut().push_back(Ticket {
+            due,
+            held: !free_user && !can_spawn,
+        });
         if self.idle.get() > 0 {
             self.ticket_ready.notify_one();
-        } else if (self.users.borrow().len() as u32) < self.open_cap.get() {
+        } else if can_spawn {
             let id = self.next_open_id.get();
             self.next_open_id.set(id + 1);
             let scenario = self.pick_open_scenario();
@@ -341,4 +376,27 @@ async fn worker_loop(
     }
     local.stop_all(Instant::now()).await;
     local.flush(&agg);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_starts_are_measured_from_when_they_were_due() {
+        let due = Instant::now();
+        let sent = due + Duration::from_millis(3);
+        let held = Ticket { due, held: true };
+        let on_time = Ticket { due, held: false };
+        // Waited for a busy user: the wait is the target's, it counts.
+        assert_eq!(held.measured_from(sent), due);
+        // A free user was there: the lateness is the generator's, measured from the send.
+        assert_eq!(on_time.measured_from(sent), sent);
+        // Never measured from after the send.
+        let early = Ticket {
+            due: sent + Duration::from_millis(1),
+            held: true,
+        };
+        assert_eq!(early.measured_from(sent), sent);
+    }
 }

@@ -259,7 +259,7 @@ fn open_model<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "Aggregated percentiles: corrected for coordinated omission (from intended start) vs uncorrected (from actual send)"
+        "Aggregated percentiles: corrected for coordinated omission (from the due time when the start waited for a busy user) vs uncorrected (from actual send)"
     )?;
     let header = percentile_header("Measured");
     writeln!(w, "{header}")?;

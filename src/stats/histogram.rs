@@ -4,6 +4,7 @@
 //! HdrHistogram tools read) and percentile queries clamp to the exact recorded extremes.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
@@ -15,25 +16,59 @@ use serde::{
 /// Significant digits kept: relative error at most 0.1 %.
 pub const SIGFIG: u8 = 3;
 
+/// Values a histogram keeps one by one before it switches to HdrHistogram's dense counts.
+///
+/// Why: a dense histogram of latencies up to a few seconds holds ~57 KB of counts. A worker
+/// that sees a new URL on every request (unnamed ids, hostile targets) would allocate and
+/// drop one per request, and a statistics table of 1 000 names seen once each would hold
+/// 57 MB. Kept values cost 4 bytes each, recording one is a push into a cache-hot buffer, and
+/// every figure is the same as the dense form's: values are bucketed exactly like
+/// HdrHistogram's when they are read.
+pub const FEW_VALUES: usize = 1024;
+
 /// A latency histogram in microseconds.
-#[derive(Clone, PartialEq)]
-pub struct LatencyHistogram(Histogram<u64>);
+#[derive(Clone)]
+pub struct LatencyHistogram(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Up to [`FEW_VALUES`] values, exact, in recording order.
+    Few(Vec<u32>),
+    Dense(Box<Histogram<u64>>),
+}
 
 impl Default for LatencyHistogram {
     fn default() -> Self {
-        // Auto-resizing from a small range: memory follows the largest latency seen.
-        LatencyHistogram(Histogram::new(SIGFIG).expect("3 significant digits is valid"))
+        LatencyHistogram(Repr::Few(Vec::new()))
     }
+}
+
+/// An empty dense histogram, auto-resizing from a small range: memory follows the largest
+/// latency seen.
+fn dense() -> Histogram<u64> {
+    Histogram::new(SIGFIG).expect("3 significant digits is valid")
+}
+
+/// A histogram used only for its bucket arithmetic (which depends on the precision alone).
+fn buckets() -> &'static Histogram<u64> {
+    static BUCKETS: OnceLock<Histogram<u64>> = OnceLock::new();
+    BUCKETS.get_or_init(dense)
 }
 
 impl fmt::Debug for LatencyHistogram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "LatencyHistogram(n={}, max={})",
-            self.len(),
-            self.0.max()
-        )
+        let max = self.sparse().last().map_or(0, |&(v, _)| v);
+        write!(f, "LatencyHistogram(n={}, max={max})", self.len())
+    }
+}
+
+impl PartialEq for LatencyHistogram {
+    /// Equal when every bucket holds the same count, whichever form each side is in.
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Dense(a), Repr::Dense(b)) => a == b,
+            _ => self.len() == other.len() && self.sparse() == other.sparse(),
+        }
     }
 }
 
@@ -41,30 +76,80 @@ impl LatencyHistogram {
     /// Record one value (µs).
     #[inline]
     pub fn record(&mut self, us: u64) {
-        // Auto-resize makes recording infallible for any u64 below the histogram's hard limit.
-        let _ = self.0.record(us);
+        match &mut self.0 {
+            Repr::Few(values) if values.len() < FEW_VALUES && us <= u32::MAX as u64 => {
+                values.push(us as u32)
+            }
+            Repr::Few(_) => self.densify().record_dense(us, 1),
+            Repr::Dense(_) => self.record_dense(us, 1),
+        }
     }
 
     /// Record `count` occurrences of a value (µs).
     pub fn record_n(&mut self, us: u64, count: u64) {
-        let _ = self.0.record_n(us, count);
+        match &mut self.0 {
+            Repr::Few(values)
+                if (values.len() as u64).saturating_add(count) <= FEW_VALUES as u64
+                    && us <= u32::MAX as u64 =>
+            {
+                values.extend(std::iter::repeat_n(us as u32, count as usize))
+            }
+            _ => self.densify().record_dense(us, count),
+        }
+    }
+
+    fn record_dense(&mut self, us: u64, count: u64) {
+        if let Repr::Dense(h) = &mut self.0 {
+            // Auto-resize makes recording infallible for any u64 below the hard limit.
+            let _ = h.record_n(us, count);
+        }
+    }
+
+    /// Switch to the dense form (no-op if already dense).
+    fn densify(&mut self) -> &mut Self {
+        if let Repr::Few(values) = &self.0 {
+            let mut h = dense();
+            for &v in values {
+                let _ = h.record(v as u64);
+            }
+            self.0 = Repr::Dense(Box::new(h));
+        }
+        self
     }
 
     pub fn len(&self) -> u64 {
-        self.0.len()
+        match &self.0 {
+            Repr::Few(values) => values.len() as u64,
+            Repr::Dense(h) => h.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     pub fn clear(&mut self) {
-        self.0.reset();
+        match &mut self.0 {
+            Repr::Few(values) => values.clear(),
+            Repr::Dense(h) => h.reset(),
+        }
     }
 
     /// Add every count of `other` (exact, lossless).
     pub fn add(&mut self, other: &LatencyHistogram) {
-        let _ = self.0.add(&other.0);
+        match &other.0 {
+            Repr::Few(values) => {
+                for &v in values {
+                    self.record(v as u64);
+                }
+            }
+            Repr::Dense(o) => {
+                self.densify();
+                if let Repr::Dense(h) = &mut self.0 {
+                    let _ = h.add(&**o);
+                }
+            }
+        }
     }
 
     /// The value (µs) at each quantile in `qs` (ascending), in one pass over the counts.
@@ -72,17 +157,16 @@ impl LatencyHistogram {
     /// (A plain scan of the counts array: HdrHistogram's recorded-values iterator cost
     /// ten times more per bucket, and dominated the snapshot of many endpoints.)
     pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<u64>> {
-        if self.0.is_empty() {
-            return vec![None; qs.len()];
-        }
-        let mut out: Vec<Option<u64>> = self
-            .0
-            .value_at_quantiles(qs.iter().copied())
-            .map(Some)
-            .collect();
+        let h = match &self.0 {
+            _ if self.is_empty() => return vec![None; qs.len()],
+            Repr::Few(_) => return sparse_quantiles(self.sparse(), self.len(), qs),
+            Repr::Dense(h) => h,
+        };
+        let mut out: Vec<Option<u64>> =
+            h.value_at_quantiles(qs.iter().copied()).map(Some).collect();
         // Quantiles out of order stop the scan: repeat the last value rather than lose them.
         while out.len() < qs.len() {
-            out.push(Some(self.0.max()));
+            out.push(Some(h.max()));
         }
         out
     }
@@ -90,21 +174,43 @@ impl LatencyHistogram {
     /// Non-zero buckets as (highest equivalent value µs, count), ascending: a compact copy of
     /// one second's latencies for the sliding window.
     pub fn sparse(&self) -> Vec<(u64, u64)> {
-        self.0
-            .iter_recorded()
-            .map(|v| {
-                (
-                    self.0.highest_equivalent(v.value_iterated_to()),
-                    v.count_at_value(),
-                )
-            })
-            .collect()
+        match &self.0 {
+            Repr::Few(values) => {
+                let b = buckets();
+                let mut sorted: Vec<u64> = values
+                    .iter()
+                    .map(|&v| b.highest_equivalent(v as u64))
+                    .collect();
+                sorted.sort_unstable();
+                let mut out: Vec<(u64, u64)> = Vec::new();
+                for v in sorted {
+                    match out.last_mut() {
+                        Some((last, count)) if *last == v => *count += 1,
+                        _ => out.push((v, 1)),
+                    }
+                }
+                out
+            }
+            Repr::Dense(h) => h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        h.highest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
+                .collect(),
+        }
     }
 
     fn to_base64(&self) -> Result<String, String> {
+        let mut copy = self.clone();
+        let Repr::Dense(h) = &copy.densify().0 else {
+            unreachable!("densify makes the dense form")
+        };
         let mut buf = Vec::new();
         V2Serializer::new()
-            .serialize(&self.0, &mut buf)
+            .serialize(&**h, &mut buf)
             .map_err(|e| format!("cannot serialise histogram: {e:?}"))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(buf))
     }
@@ -117,8 +223,32 @@ impl LatencyHistogram {
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| format!("invalid histogram: {e:?}"))?;
         h.auto(true);
-        Ok(LatencyHistogram(h))
+        Ok(LatencyHistogram(Repr::Dense(Box::new(h))))
     }
+}
+
+/// Quantiles (ascending `qs`) of `total` values given as ascending (value, count) buckets,
+/// with HdrHistogram's rank convention, so both forms of a histogram and the sliding window
+/// give the same figures for the same values.
+pub fn sparse_quantiles(
+    buckets: impl IntoIterator<Item = (u64, u64)>,
+    total: u64,
+    qs: &[f64],
+) -> Vec<Option<u64>> {
+    let mut out = Vec::with_capacity(qs.len());
+    let mut seen = 0;
+    let mut qi = 0;
+    for (v, c) in buckets {
+        seen += c;
+        while qi < qs.len() && seen >= rank(qs[qi], total) {
+            out.push(Some(v));
+            qi += 1;
+        }
+    }
+    while out.len() < qs.len() {
+        out.push(out.last().copied().flatten());
+    }
+    out
 }
 
 /// 1-based rank of quantile `q` among `total` values (HdrHistogram's convention).
@@ -152,6 +282,87 @@ mod tests {
         }
         let q = h.quantiles(&[0.5, 0.99, 1.0]);
         assert_eq!(q, vec![Some(500), Some(990), Some(1000)]);
+    }
+
+    /// Values spread over six decades, deterministic (no test dependency on a RNG crate).
+    fn spread(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let decade = 10u64.pow((x >> 60) as u32 % 6);
+                decade + (x >> 20) % (decade * 9)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kept_values_give_the_dense_forms_figures() {
+        let qs = crate::stats::snapshot::PERCENTILES;
+        for (n, seed) in [(1, 1), (2, 7), (37, 3), (500, 11), (FEW_VALUES, 5)] {
+            let mut few = LatencyHistogram::default();
+            for v in spread(n, seed) {
+                few.record(v);
+            }
+            assert!(
+                matches!(few.0, Repr::Few(_)),
+                "{n} values stay kept one by one"
+            );
+            let mut dense = few.clone();
+            dense.densify();
+            assert!(matches!(dense.0, Repr::Dense(_)));
+            assert_eq!(few.quantiles(&qs), dense.quantiles(&qs), "{n} values");
+            assert_eq!(few.sparse(), dense.sparse(), "{n} values");
+            assert_eq!(few, dense);
+            assert_eq!(few.len(), n as u64);
+        }
+    }
+
+    #[test]
+    fn switches_to_dense_past_the_kept_values_and_merges_across_forms() {
+        let values = spread(3 * FEW_VALUES, 9);
+        let (mut one, mut a, mut b) = Default::default();
+        let (one, a, b): (
+            &mut LatencyHistogram,
+            &mut LatencyHistogram,
+            &mut LatencyHistogram,
+        ) = (&mut one, &mut a, &mut b);
+        for (i, &v) in values.iter().enumerate() {
+            one.record(v);
+            if i % 10 == 0 {
+                a.record(v)
+            } else {
+                b.record(v)
+            }
+        }
+        assert!(matches!(one.0, Repr::Dense(_)));
+        assert!(matches!(a.0, Repr::Few(_)));
+        // few += dense, and dense += few, both give the histogram of everything.
+        let mut few_first = a.clone();
+        few_first.add(b);
+        b.add(a);
+        assert_eq!(few_first, *one);
+        assert_eq!(*b, *one);
+        // A value too large to keep as u32 switches to the dense form, losing nothing.
+        let mut big = LatencyHistogram::default();
+        big.record(5);
+        big.record(u32::MAX as u64 + 10);
+        assert!(matches!(big.0, Repr::Dense(_)));
+        assert_eq!(big.len(), 2);
+    }
+
+    #[test]
+    fn kept_values_serialise_like_the_dense_form() {
+        let mut h = LatencyHistogram::default();
+        for v in [3u64, 300, 30_000, 3_000_000] {
+            h.record(v);
+        }
+        let json = serde_json::to_string(&h).unwrap();
+        let back: LatencyHistogram = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.quantiles(&[0.5, 1.0]), h.quantiles(&[0.5, 1.0]));
     }
 
     #[test]

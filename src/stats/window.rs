@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use super::entry::{clamp_ms, StatsEntry};
-use super::histogram::rank;
+use super::histogram::sparse_quantiles;
 
 /// Length of the current-rate window, seconds.
 pub const WINDOW_SECS: u64 = 10;
@@ -121,7 +121,7 @@ impl Window {
         } else {
             let min = seconds.iter().map(|s| s.min_us).min().unwrap_or(0);
             let max = seconds.iter().map(|s| s.max_us).max().unwrap_or(0);
-            clamp_ms(sparse_quantiles(&seconds, count, quantiles), min, max)
+            clamp_ms(window_quantiles(&seconds, count, quantiles), min, max)
         };
         Current {
             rps: count as f64 / covered,
@@ -132,27 +132,14 @@ impl Window {
 }
 
 /// Quantiles over the union of several seconds' sparse buckets (ascending quantiles).
-fn sparse_quantiles(seconds: &[&Second], total: u64, qs: &[f64]) -> Vec<Option<u64>> {
+fn window_quantiles(seconds: &[&Second], total: u64, qs: &[f64]) -> Vec<Option<u64>> {
     let mut merged: Vec<(u64, u64)> = seconds
         .iter()
         .flat_map(|s| s.buckets.iter().copied())
         .collect();
     // Each second's buckets are already ascending: the stable sort merges those runs.
     merged.sort_by_key(|&(v, _)| v);
-    let mut out = Vec::with_capacity(qs.len());
-    let mut seen = 0;
-    let mut qi = 0;
-    for (v, c) in merged {
-        seen += c;
-        while qi < qs.len() && seen >= rank(qs[qi], total) {
-            out.push(Some(v));
-            qi += 1;
-        }
-    }
-    while out.len() < qs.len() {
-        out.push(out.last().copied().flatten());
-    }
-    out
+    sparse_quantiles(merged, total, qs)
 }
 
 #[cfg(test)]
