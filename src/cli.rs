@@ -10,10 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::client::ClientConfig;
 use crate::duration::parse_duration;
 use crate::plan::{self, LoadProfile, Plan};
+use crate::targets::AllowTargets;
 use crate::web::auth::Auth;
 use crate::web::security::{is_loopback, HostPolicy, Security};
 use crate::web::server::ServeOptions;
-use crate::web::targets::AllowTargets;
 
 /// Surge: a fast, exact, Locust-style load tester.
 #[derive(Debug, Parser)]

@@ -34,5 +34,6 @@ pub mod report;
 pub mod runs_cmd;
 pub mod stats;
 pub mod store;
+pub mod targets;
 pub mod thresholds;
 pub mod web;

@@ -11,9 +11,9 @@ use serde_json::json;
 use support::web::{app_with, assert_answer, get, local, req, swarm};
 use support::*;
 use surge::stats::RunState;
+use surge::targets::AllowTargets;
 use surge::web::auth::Auth;
 use surge::web::security::{HostPolicy, Security, CSP};
-use surge::web::targets::AllowTargets;
 use surge::web::{self, Defaults};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,6 +328,70 @@ async fn allow_target_refuses_other_hosts_with_a_403_that_says_why() {
     })
     .await;
     state.engine.stop().await.unwrap();
+}
+
+/// A target cannot bounce the load to a host outside `--allow-target`: the redirect is not
+/// followed, and each attempt is a failure that says why. Redirects within the allowed hosts
+/// are followed as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_target_refuses_redirects_to_other_hosts() {
+    let allowed = Target::start();
+    let elsewhere = Target::start();
+    let security = Security {
+        targets: AllowTargets::parse(&[allowed.addr.to_string()]).unwrap(),
+        ..Security::default()
+    };
+    let (state, app) = app_with(security, Defaults::empty());
+    let away = format!("{}/ok", elsewhere.url());
+    let host = format!("{}/redirect?to={away}", allowed.url());
+    let form = format!("user_count=2&spawn_rate=10&host={}", urlencode(&host));
+    let a = swarm(&app, &form).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    within(20, async {
+        while allowed.seen.hits("/redirect") < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let snap = state.engine.stop().await.unwrap();
+    assert_eq!(
+        elsewhere.seen.total(),
+        0,
+        "the load reached a host not allowed"
+    );
+    assert_eq!(snap.total.num_requests, allowed.seen.hits("/redirect"));
+    assert_eq!(snap.total.num_failures, snap.total.num_requests);
+    let messages: Vec<&str> = snap.failures.iter().map(|f| f.message.as_str()).collect();
+    let expected = format!(
+        "redirect refused: \"{away}\" is not an allowed target: this dashboard may only \
+         load-test {} (--allow-target)",
+        allowed.addr
+    );
+    assert_eq!(messages, [expected.as_str()]);
+
+    // A redirect to the allowed host itself is followed.
+    let host = format!("{}/redirect?to=/ok", allowed.url());
+    let form = format!("user_count=1&spawn_rate=10&host={}", urlencode(&host));
+    assert_eq!(swarm(&app, &form).await.status, StatusCode::OK);
+    within(20, async {
+        while allowed.seen.hits("/ok") < 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let snap = state.engine.stop().await.unwrap();
+    assert_eq!(snap.total.num_failures, 0);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,9 @@ pub enum RequestError {
     /// The peer did not speak HTTP, or sent an invalid response.
     #[error("malformed HTTP response: {0}")]
     Malformed(String),
+    /// A redirect led to a host outside `--allow-target` (why, naming the allowed hosts).
+    #[error("redirect refused: {0}")]
+    RedirectRefused(String),
     /// More redirects than allowed (the number is the limit).
     #[error("too many redirects (more than {0})")]
     TooManyRedirects(u32),

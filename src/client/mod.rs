@@ -48,6 +48,9 @@ pub struct ClientConfig {
     pub insecure: bool,
     /// Redirects followed per request; 0 = return the 3xx response.
     pub max_redirects: u32,
+    /// Hosts a redirect may lead to (the dashboard's `--allow-target`); `None`: any. Checked
+    /// on every hop, so a target cannot point the load at a host the operator did not allow.
+    pub allowed_targets: Option<Arc<crate::targets::AllowTargets>>,
     /// End response times at the kernel's receive timestamp of the response's last byte
     /// (Linux, HTTP/1.1) rather than when the user's task read it (see `stamped`).
     pub rx_timestamps: bool,
@@ -60,6 +63,7 @@ impl Default for ClientConfig {
             insecure: false,
             max_redirects: 10,
             rx_timestamps: true,
+            allowed_targets: None,
         }
     }
 }
@@ -172,6 +176,11 @@ impl UserClient {
                 return Err(RequestError::TooManyRedirects(max));
             }
             redirect::follow(&mut req, response.status, &response.headers)?;
+            if let Some(allowed) = &self.shared.config.allowed_targets {
+                allowed
+                    .check(req.url.as_str())
+                    .map_err(RequestError::RedirectRefused)?;
+            }
             followed += 1;
         }
     }

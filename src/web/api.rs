@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::{ApiError, AppState, Defaults};
 use crate::cli::DEFAULT_OPEN_USERS;
+use crate::client::ClientConfig;
 use crate::duration::parse_duration;
 use crate::engine::{EngineError, RunParams};
 use crate::plan::{self, LoadProfile, Plan};
@@ -195,7 +196,11 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         host: host_override,
         load: load.clone(),
         run_time: s.run_time.unwrap_or(d.run_time),
-        client: d.client.clone(),
+        client: ClientConfig {
+            allowed_targets: (state.security.targets.is_restricted())
+                .then(|| Arc::new(state.security.targets.clone())),
+            ..d.client.clone()
+        },
     };
     state.engine.start(params).map_err(|e| match e {
         EngineError::Invalid(m) if m.contains("host") => ApiError::field("host", m),

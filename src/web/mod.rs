@@ -35,7 +35,6 @@ pub mod security;
 pub mod server;
 pub mod sse;
 pub mod stats_api;
-pub mod targets;
 pub mod tls;
 
 use std::sync::Arc;

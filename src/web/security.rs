@@ -29,8 +29,8 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::auth::Auth;
-use super::targets::{split_port, AllowTargets};
 use super::{assets, AppState};
+use crate::targets::{split_port, AllowTargets};
 
 /// Largest request body accepted (the `/swarm` form is a few hundred bytes).
 pub const MAX_BODY: usize = 64 * 1024;

@@ -6,6 +6,7 @@
 //! - `GET /delay?ms=N` → sleeps N ms precisely (or, while a stall is on, until the stall
 //!   ends), 200
 //! - `GET /status/{code}` → that status with `{"error": "status <code> from the target"}`
+//! - `GET /redirect?to=URL` → `302` to URL (`/ok` without `to`)
 //! - `GET /fail-every/{n}` → every n-th request (per n) 500 `{"error": "every <n>th request fails"}`
 //! - `POST /login` → `{"token": "t-<n>"}` (n counts logins from 1)
 //! - `GET /whoami` → echoes the `x-token` header; 401 without it
@@ -169,6 +170,7 @@ fn router(seen: Arc<Seen>) -> Router {
         .route("/ok", get(|| async { "ok" }))
         .route("/delay", get(delay))
         .route("/status/{code}", get(status))
+        .route("/redirect", get(redirect))
         .route("/fail-every/{n}", get(fail_every))
         .route("/login", post(login))
         .route("/whoami", get(whoami))
@@ -218,6 +220,16 @@ async fn delay(
     seen.max_delay_us.fetch_max(us, Ordering::Relaxed);
     seen.delays_us.lock().unwrap().push(us);
     "done"
+}
+
+/// `302 Found` to the `to` query parameter (`/ok` without one).
+async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
+    let to = q.get("to").map_or("/ok", String::as_str);
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response()
 }
 
 async fn status(Path(code): Path<u16>) -> Response {

@@ -1,7 +1,8 @@
 //! `--allow-target PATTERN`: which hosts the dashboard may load-test. Without a pattern any
 //! http(s) host may be tested (the operator runs Surge on a trusted machine); with patterns,
 //! a start whose host (or one of the plan's absolute URLs) matches none is refused with a 403
-//! naming the patterns.
+//! naming the patterns, and the client refuses to follow a redirect to a host that matches
+//! none (a target cannot bounce the load elsewhere).
 //!
 //! A pattern is `HOST`, `HOST:PORT`, `*.DOMAIN` (any subdomain, not `DOMAIN` itself) or
 //! `*.DOMAIN:PORT`; `[v6]` addresses in brackets; an `http(s)://` URL is read as its host and
