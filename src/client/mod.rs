@@ -52,7 +52,8 @@ pub struct ClientConfig {
     /// on every hop, so a target cannot point the load at a host the operator did not allow.
     pub allowed_targets: Option<Arc<crate::targets::AllowTargets>>,
     /// End response times at the kernel's receive timestamp of the response's last byte
-    /// (Linux, HTTP/1.1) rather than when the user's task read it (see `stamped`).
+    /// (Linux, HTTP/1.1) rather than when the user's task read it (see `stamped`). The engine
+    /// keeps this on in the open model only.
     pub rx_timestamps: bool,
 }
 
