@@ -595,3 +595,30 @@ fn truncated_chunked_body_is_a_body_error() {
         );
     });
 }
+
+/// A `101 Switching Protocols` answer ends HTTP/1.1 on that connection: it is returned as is
+/// and the connection is not reused for the next request (which would read the other
+/// protocol's bytes as a response).
+#[test]
+fn switching_protocols_is_not_reused() {
+    run_local(async {
+        let addr = start_raw(|mut s| async move {
+            if read_head(&mut s).await {
+                write_raw(
+                    &mut s,
+                    b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\
+                      connection: upgrade\r\n\r\n\x81\x05hello",
+                )
+                .await;
+                // Hold the connection open, speaking the other protocol.
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        })
+        .await;
+        let url = url::Url::parse(&format!("http://{addr}/")).unwrap();
+        let mut c = default_client();
+        let resp = c.send(get(url), false).await.unwrap();
+        assert_eq!(resp.status, StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(c.idle_connections(), 0);
+    });
+}

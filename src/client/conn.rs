@@ -172,7 +172,9 @@ impl Conn {
         pending: PendingBody,
         cap: usize,
     ) -> Result<(ReadBody, bool), RequestError> {
-        let alive = h1::keeps_alive(head.version, &head.headers);
+        // After `101 Switching Protocols` the connection speaks another protocol.
+        let alive = h1::keeps_alive(head.version, &head.headers)
+            && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
         match (pending, &mut self.sender) {
             (PendingBody::H1(kind), Sender::H1(c)) => {
                 let body = c.read_body(kind, alive, cap).await?;
