@@ -1,4 +1,6 @@
-//! Latency histograms: HdrHistogram in microseconds, 3 significant digits, exact max.
+//! Latency histograms: HdrHistogram in microseconds, 3 significant digits, exact max. A
+//! histogram holding few values keeps them one by one and switches to HdrHistogram's dense
+//! counts past [`FEW_VALUES`]; both forms give the same figures.
 //!
 //! Wrapped so that merging is `+=`, serialisation is compact (V2 + base64, the format other
 //! HdrHistogram tools read) and percentile queries clamp to the exact recorded extremes.
