@@ -38,6 +38,14 @@ fn delta(names: usize, per_name: u64) -> WorkerStats {
     w
 }
 
+/// The next pseudo-random latency (µs, below 60 s) after `us`: a linear congruential step,
+/// so recording does not hit the same histogram bucket every time.
+fn next_latency(us: u64) -> u64 {
+    us.wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        % 60_000_000
+}
+
 fn record(c: &mut Criterion) {
     let mut w = WorkerStats::default();
     // warm: the entry exists, as it does for every request after the first
@@ -45,10 +53,7 @@ fn record(c: &mut Criterion) {
     let mut us = 1_000u64;
     c.bench_function("record one sample (existing entry)", |b| {
         b.iter(|| {
-            us = us
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407)
-                % 60_000_000;
+            us = next_latency(us);
             w.record(
                 black_box("GET"),
                 black_box("/api/orders"),
@@ -70,10 +75,7 @@ fn record_many_names(c: &mut Criterion) {
     let mut us = 1_000u64;
     c.bench_function("record one sample (100 names, flushed every 20 000)", |b| {
         b.iter(|| {
-            us = us
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407)
-                % 60_000_000;
+            us = next_latency(us);
             i += 1;
             w.record("GET", &names[i % 100], us, 100, None, 0.0);
             if i.is_multiple_of(20_000) {
