@@ -1,7 +1,7 @@
 //! The database schema, versioned with `PRAGMA user_version`: migration N takes a database at
 //! version N to N + 1, each in one transaction. Migrations are only ever appended.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 
 use super::StoreError;
 
@@ -27,7 +27,6 @@ CREATE TABLE runs (
     user_count INTEGER NOT NULL,
     open_model TEXT,
     warnings TEXT NOT NULL,
-    generator TEXT NOT NULL DEFAULT '{}',
     thresholds TEXT NOT NULL,
     surge_version TEXT NOT NULL
 );
@@ -81,8 +80,29 @@ CREATE TABLE history (
 CREATE INDEX history_run ON history(run_id, seq);
 ";
 
+/// Schema version 2: the generator's self-health (`runs.generator`, JSON). Builds between
+/// the two versions wrote this column into version 1 itself, so it is added only where it
+/// is missing: both kinds of version-1 database end up the same.
+fn v2(tx: &Transaction) -> rusqlite::Result<()> {
+    if !has_column(tx, "runs", "generator")? {
+        tx.execute_batch("ALTER TABLE runs ADD COLUMN generator TEXT NOT NULL DEFAULT '{}'")?;
+    }
+    Ok(())
+}
+
+fn v1(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(V1)
+}
+
+fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut stmt = tx.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?;
+    stmt.exists([table, column])
+}
+
+type Migration = fn(&Transaction) -> rusqlite::Result<()>;
+
 /// Every migration, in order; the schema version is their count.
-const MIGRATIONS: [&str; 1] = [V1];
+const MIGRATIONS: [Migration; 2] = [v1, v2];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -96,11 +116,75 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known: VERSION,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        step(&tx)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_columns(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM pragma_table_info('runs')")
+            .unwrap();
+        let names = stmt.query_map([], |r| r.get(0)).unwrap();
+        names.map(Result::unwrap).collect()
+    }
+
+    /// A version-1 database as the first history build wrote it (no `generator` column),
+    /// holding one run.
+    fn first_v1() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (started_at, ended_at, host, source, params, users, num_requests,
+                 num_failures, rps, user_count, warnings, thresholds, surge_version)
+             VALUES (1, 2, 'http://127.0.0.1', 'headless', '{}', 1, 10, 0, 5, 1, '[]', '[]',
+                 '0.1.0');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_first_version_1_database_gains_the_generator_column_and_keeps_its_runs() {
+        let mut conn = first_v1();
+        assert!(!run_columns(&conn).contains(&"generator".to_string()));
+        migrate(&mut conn).unwrap();
+        assert!(run_columns(&conn).contains(&"generator".to_string()));
+        let (n, generator): (i64, String) = conn
+            .query_row("SELECT num_requests, generator FROM runs", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, generator.as_str()), (10, "{}"));
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+    }
+
+    #[test]
+    fn a_version_1_database_that_already_has_the_column_migrates_too() {
+        let mut conn = first_v1();
+        conn.execute_batch("ALTER TABLE runs ADD COLUMN generator TEXT NOT NULL DEFAULT '{}'")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let columns = run_columns(&conn);
+        assert_eq!(columns.iter().filter(|c| *c == "generator").count(), 1);
+    }
+
+    #[test]
+    fn a_new_database_has_every_column() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert!(run_columns(&conn).contains(&"generator".to_string()));
+    }
 }
