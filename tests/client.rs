@@ -167,6 +167,35 @@ fn timed_out_connection_is_not_reused() {
 }
 
 #[test]
+fn every_request_gets_its_whole_timeout() {
+    // A user's requests share one timer, re-armed when it fires early: a request that starts
+    // late in an earlier one's window still gets its whole timeout, and no more.
+    run_local(async {
+        let server = start_http().await;
+        let limit = Duration::from_millis(400);
+        let mut c = client(ClientConfig {
+            timeout: limit,
+            ..ClientConfig::default()
+        });
+        c.send(get(server.url("/hello")), false).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The first request's deadline passes while this one runs.
+        let started = std::time::Instant::now();
+        let resp = c.send(get(server.url("/slow?n=250")), true).await.unwrap();
+        assert_eq!(&resp.body[..], b"slow");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        let started = std::time::Instant::now();
+        let err = c.send(get(server.url("/slow?n=3000")), false).await;
+        let waited = started.elapsed();
+        assert_eq!(err.unwrap_err(), RequestError::Timeout(limit));
+        assert!(
+            waited >= limit && waited < Duration::from_millis(1500),
+            "timed out after {waited:?}"
+        );
+    });
+}
+
+#[test]
 fn garbage_is_malformed() {
     run_local(async {
         let addr = start_raw(|mut s| async move {

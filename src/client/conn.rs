@@ -19,7 +19,9 @@ use url::{Host, Position, Url};
 
 use super::body::{self, ReadBody};
 use super::error::RequestError;
-use super::h1::{self, BodyKind, H1Conn, Stream};
+use super::framing::BodyKind;
+use super::h1::{H1Conn, Stream};
+use super::headers::Headers;
 use super::stamped::Tcp;
 use super::tls::ALPN_H2;
 use super::ClientShared;
@@ -88,7 +90,11 @@ impl Drop for Sender {
 pub(crate) struct Head {
     pub status: http::StatusCode,
     pub version: http::Version,
-    pub headers: http::HeaderMap,
+    pub headers: Headers,
+    /// The connection may carry another request after this response.
+    pub keep_alive: bool,
+    /// The head carries a `set-cookie`.
+    pub set_cookie: bool,
 }
 
 /// What is left to read of a response after its head.
@@ -120,7 +126,9 @@ impl Conn {
     pub async fn ready(&mut self) -> bool {
         match &mut self.sender {
             Sender::H1(c) => c.is_open(),
-            Sender::H2 { sender, .. } => !sender.is_closed() && sender.ready().await.is_ok(),
+            Sender::H2 { sender, .. } => {
+                !sender.is_closed() && Box::pin(sender.ready()).await.is_ok()
+            }
         }
     }
 
@@ -145,19 +153,26 @@ impl Conn {
                     status: h.status,
                     version: h.version,
                     headers: h.headers,
+                    keep_alive: h.keep_alive,
+                    set_cookie: h.set_cookie,
                 };
                 Ok((head, PendingBody::H1(h.body)))
             }
             Sender::H2 { sender, .. } => {
-                let response = sender
-                    .send_request(build_h2(req, cookie.cloned())?)
+                // Boxed, like the body read below: HTTP/2's state would otherwise make
+                // every HTTP/1.1 request's future as large.
+                let response = Box::pin(sender.send_request(build_h2(req, cookie.cloned())?))
                     .await
                     .map_err(|e| RequestError::from_hyper(&e))?;
                 let (parts, incoming) = response.into_parts();
                 let head = Head {
                     status: parts.status,
                     version: parts.version,
-                    headers: parts.headers,
+                    set_cookie: parts.headers.contains_key(http::header::SET_COOKIE),
+                    headers: Headers::from_map(parts.headers),
+                    // HTTP/2 has no connection-level headers (RFC 9113 §8.2.2): the
+                    // connection's life is its own.
+                    keep_alive: true,
                 };
                 Ok((head, PendingBody::H2(incoming)))
             }
@@ -173,15 +188,14 @@ impl Conn {
         cap: usize,
     ) -> Result<(ReadBody, bool), RequestError> {
         // After `101 Switching Protocols` the connection speaks another protocol.
-        let alive = h1::keeps_alive(head.version, &head.headers)
-            && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
+        let alive = head.keep_alive && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
         match (pending, &mut self.sender) {
             (PendingBody::H1(kind), Sender::H1(c)) => {
                 let body = c.read_body(kind, alive, cap).await?;
                 Ok((body, c.is_usable()))
             }
             (PendingBody::H2(incoming), _) => {
-                let body = body::read(incoming, cap)
+                let body = Box::pin(body::read(incoming, cap))
                     .await
                     .map_err(|e| RequestError::from_body(&e))?;
                 Ok((body, alive))

@@ -10,26 +10,27 @@
 //! Surge's user-space CPU per request. HTTP/2 still goes through hyper (see `conn`).
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use futures::FutureExt;
-use http::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, TRANSFER_ENCODING, USER_AGENT};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
+use http::header::{CONTENT_LENGTH, COOKIE, HOST, USER_AGENT};
+use http::{HeaderValue, Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_rustls::client::TlsStream;
 use url::Position;
 
 use super::body::{Keeper, ReadBody};
 use super::error::RequestError;
+use super::framing::{BodyKind, Framing};
+use super::headers::{Headers, MAX_HEADERS};
 use super::stamped::Tcp;
 use super::Request;
 
 /// Largest response head accepted (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
-/// Most response headers accepted.
-const MAX_HEADERS: usize = 100;
 /// Request bodies up to this size are copied behind the head (one write); bigger ones are
 /// written on their own.
 const INLINE_BODY: usize = 16 * 1024;
@@ -98,23 +99,16 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// How the body of a response is delimited (RFC 9112 §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyKind {
-    /// No body: HEAD, 1xx, 204, 304.
-    Empty,
-    Length(u64),
-    Chunked,
-    /// Until the server closes the connection (which then cannot be reused).
-    UntilClose,
-}
-
 /// A parsed response head.
 pub(crate) struct Head {
     pub status: StatusCode,
     pub version: Version,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: BodyKind,
+    /// The connection may carry another request (its `connection` header allows it).
+    pub keep_alive: bool,
+    /// The head carries a `set-cookie` (the cookie jar reads the headers only then).
+    pub set_cookie: bool,
 }
 
 /// One HTTP/1.1 connection with its reused buffers.
@@ -223,9 +217,16 @@ impl H1Conn {
     /// Parses a complete head at the start of the read buffer, consuming it; `None` when
     /// more bytes are needed.
     fn parse_head(&mut self, method: &Method) -> Result<Option<Head>, RequestError> {
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        let len = match parsed.parse(&self.read_buf) {
+        // Header slots left uninitialised: httparse fills only those it uses, and zeroing
+        // 100 of them per response showed in the profile.
+        let mut slots = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let parser = httparse::ParserConfig::default();
+        let len = match parser.parse_response_with_uninit_headers(
+            &mut parsed,
+            &self.read_buf,
+            &mut slots,
+        ) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
@@ -243,33 +244,19 @@ impl H1Conn {
         } else {
             Version::HTTP_11
         };
-        // Header values are slices of the head's bytes: one shared buffer, no copies.
-        let ranges: Vec<(HeaderName, std::ops::Range<usize>)> = {
-            let base = self.read_buf.as_ptr() as usize;
-            let mut out = Vec::with_capacity(parsed.headers.len());
-            for h in parsed.headers.iter() {
-                let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-                    RequestError::Malformed(format!("invalid header name {:?}", h.name))
-                })?;
-                let start = h.value.as_ptr() as usize - base;
-                out.push((name, start..start + h.value.len()));
-            }
-            out
-        };
-        let head_bytes: Bytes = self.read_buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(ranges.len());
-        for (name, range) in ranges {
-            let value = HeaderValue::from_maybe_shared(head_bytes.slice(range)).map_err(|_| {
-                RequestError::Malformed(format!("invalid value of header \"{name}\""))
-            })?;
-            headers.append(name, value);
-        }
-        let body = body_kind(method, status, &headers)?;
+        let framing = Framing::read(parsed.headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+        let body = framing.body_kind(method, status)?;
+        let keep_alive = framing.keeps_alive(version);
+        let set_cookie = framing.set_cookie;
+        // The headers stay in the head's bytes until something reads them (see `headers`).
+        let raw = self.read_buf.split_to(len).freeze();
         Ok(Some(Head {
             status,
             version,
-            headers,
+            headers: Headers::from_head(raw),
             body,
+            keep_alive,
+            set_cookie,
         }))
     }
 
@@ -420,70 +407,6 @@ fn malformed_chunks() -> RequestError {
     RequestError::Body("malformed chunked encoding".to_string())
 }
 
-/// How the body of a response to `method` with this status and headers is delimited.
-fn body_kind(
-    method: &Method,
-    status: StatusCode,
-    headers: &HeaderMap,
-) -> Result<BodyKind, RequestError> {
-    if *method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
-        return Ok(BodyKind::Empty);
-    }
-    if let Some(te) = headers.get_all(TRANSFER_ENCODING).iter().next_back() {
-        let last = te.as_bytes().rsplit(|b| *b == b',').next().unwrap_or(b"");
-        return Ok(if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-            BodyKind::Chunked
-        } else {
-            BodyKind::UntilClose
-        });
-    }
-    let mut lengths = headers.get_all(CONTENT_LENGTH).iter();
-    match lengths.next() {
-        None => Ok(BodyKind::UntilClose),
-        Some(first) => {
-            let parse = |v: &HeaderValue| {
-                std::str::from_utf8(v.as_bytes())
-                    .ok()
-                    .and_then(|s| s.trim().parse::<u64>().ok())
-            };
-            let n = parse(first).ok_or_else(|| {
-                RequestError::Malformed(format!("invalid content-length {first:?}"))
-            })?;
-            if lengths.any(|v| parse(v) != Some(n)) {
-                return Err(RequestError::Malformed(
-                    "conflicting content-length headers".to_string(),
-                ));
-            }
-            Ok(BodyKind::Length(n))
-        }
-    }
-}
-
-/// Whether the connection may carry another request after a response with these headers.
-pub(crate) fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
-    let has = |token: &[u8]| {
-        headers
-            .get_all(CONNECTION)
-            .iter()
-            .any(|v| contains_token(v.as_bytes(), token))
-    };
-    match version {
-        Version::HTTP_10 => !has(b"close") && has(b"keep-alive"),
-        _ => !has(b"close"),
-    }
-}
-
-/// Whether a comma-separated header value contains `token` (ASCII case-insensitive).
-fn contains_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|b| *b == b',')
-        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
-}
-
 /// Encodes the request head: request line, the user's headers, then `host`, `user-agent`,
 /// `content-length` and the jar's cookies unless the user set them.
 fn encode(out: &mut Vec<u8>, req: &Request, host: &HeaderValue, cookie: Option<&HeaderValue>) {
@@ -530,74 +453,8 @@ fn encode(out: &mut Vec<u8>, req: &Request, host: &HeaderValue, cookie: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kind(
-        method: Method,
-        status: u16,
-        headers: &[(&str, &str)],
-    ) -> Result<BodyKind, RequestError> {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.append(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        body_kind(&method, StatusCode::from_u16(status).unwrap(), &map)
-    }
-
-    #[test]
-    fn body_delimiting_follows_rfc_9112() {
-        assert_eq!(
-            kind(Method::HEAD, 200, &[("content-length", "5")]),
-            Ok(BodyKind::Empty)
-        );
-        assert_eq!(kind(Method::GET, 204, &[]), Ok(BodyKind::Empty));
-        assert_eq!(
-            kind(Method::GET, 304, &[("content-length", "5")]),
-            Ok(BodyKind::Empty)
-        );
-        assert_eq!(
-            kind(Method::GET, 200, &[("content-length", "5")]),
-            Ok(BodyKind::Length(5))
-        );
-        assert_eq!(
-            kind(
-                Method::GET,
-                200,
-                &[
-                    ("transfer-encoding", "gzip, chunked"),
-                    ("content-length", "5")
-                ]
-            ),
-            Ok(BodyKind::Chunked)
-        );
-        assert_eq!(
-            kind(Method::GET, 200, &[("transfer-encoding", "gzip")]),
-            Ok(BodyKind::UntilClose)
-        );
-        assert_eq!(kind(Method::GET, 200, &[]), Ok(BodyKind::UntilClose));
-        assert!(kind(
-            Method::GET,
-            200,
-            &[("content-length", "5"), ("content-length", "6")]
-        )
-        .is_err());
-        assert!(kind(Method::GET, 200, &[("content-length", "-1")]).is_err());
-    }
-
-    #[test]
-    fn keep_alive_rules() {
-        let mut h = HeaderMap::new();
-        assert!(keeps_alive(Version::HTTP_11, &h));
-        assert!(!keeps_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("Keep-Alive"));
-        assert!(keeps_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("upgrade, close"));
-        assert!(!keeps_alive(Version::HTTP_11, &h));
-        assert!(contains_token(b"keep-alive, Close", b"close"));
-        assert!(!contains_token(b"closed", b"close"));
-    }
+    use bytes::Bytes;
+    use http::HeaderMap;
 
     #[test]
     fn request_head_encoding() {

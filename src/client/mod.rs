@@ -15,7 +15,9 @@ mod body;
 mod conn;
 mod cookies;
 pub mod error;
+mod framing;
 mod h1;
+pub mod headers;
 mod redirect;
 mod stamped;
 mod status;
@@ -23,11 +25,16 @@ mod tls;
 
 pub use error::{describe_status, RequestError};
 
+use std::borrow::Borrow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Version};
+use tokio::time::{Instant, Sleep};
 
 use conn::{Pool, Target};
 
@@ -105,8 +112,8 @@ pub struct Request {
 pub struct Response {
     /// Status of the final response (after redirects).
     pub status: StatusCode,
-    /// Headers of the final response.
-    pub headers: HeaderMap,
+    /// Headers of the final response (a `HeaderMap` through `Deref`, built on first use).
+    pub headers: headers::Headers,
     /// The body when `keep_body` was set (up to [`MAX_KEPT_BODY`]), or the first
     /// [`ERROR_EXCERPT_BYTES`] when the status is >= 400; otherwise empty.
     pub body: Bytes,
@@ -125,6 +132,8 @@ pub struct UserClient {
     pool: Pool,
     jar: cookies::Jar,
     last_version: Version,
+    /// The request timeout's timer (see `send`); made on the first request.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl UserClient {
@@ -135,17 +144,48 @@ impl UserClient {
             pool: Pool::default(),
             jar: cookies::Jar::default(),
             last_version: Version::HTTP_11,
+            timer: None,
         }
     }
 
-    /// Send one request (following redirects), within the configured timeout.
-    pub async fn send(&mut self, req: Request, keep_body: bool) -> Result<Response, RequestError> {
+    /// Send one request (following redirects), within the configured timeout. Takes the
+    /// request by reference too: a step whose request is the same every time lends it, and
+    /// nothing is copied unless a redirect changes it.
+    pub async fn send(
+        &mut self,
+        req: impl Borrow<Request>,
+        keep_body: bool,
+    ) -> Result<Response, RequestError> {
         let limit = self.shared.config.timeout;
-        match tokio::time::timeout(limit, self.send_following(req, keep_body)).await {
-            Ok(result) => result,
-            // The connection in use was dropped with the future: it is in an unknown state.
-            Err(_) => Err(RequestError::Timeout(limit)),
-        }
+        let deadline = Instant::now() + limit;
+        // One timer per user, re-armed only when it fires before this request's deadline
+        // (it still holds an earlier request's): about once per `limit`, instead of a timer
+        // registered and removed for every request.
+        let mut timer = self
+            .timer
+            .take()
+            .unwrap_or_else(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let result = {
+            let exchange = self.send_following(req.borrow(), keep_body);
+            tokio::pin!(exchange);
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(result) = exchange.as_mut().poll(cx) {
+                    return Poll::Ready(result);
+                }
+                while timer.as_mut().poll(cx).is_ready() {
+                    if timer.deadline() >= deadline {
+                        // The connection in use is dropped with the exchange: it is in an
+                        // unknown state.
+                        return Poll::Ready(Err(RequestError::Timeout(limit)));
+                    }
+                    timer.as_mut().reset(deadline);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        self.timer = Some(timer);
+        result
     }
 
     /// HTTP version of the last response (HTTP/2 when ALPN negotiated `h2`).
@@ -161,13 +201,16 @@ impl UserClient {
     /// Sends `req` and follows up to `max_redirects` redirects.
     async fn send_following(
         &mut self,
-        mut req: Request,
+        req: &Request,
         keep_body: bool,
     ) -> Result<Response, RequestError> {
         let max = self.shared.config.max_redirects;
         let mut followed = 0;
+        // The request as the last redirect changed it (owned only from the first one on).
+        let mut redirected: Option<Request> = None;
         loop {
-            let response = self.exchange(&req, keep_body).await?;
+            let current = redirected.as_ref().unwrap_or(req);
+            let response = self.exchange(current, keep_body).await?;
             let followable = redirect::is_followed(response.status)
                 && response.headers.contains_key(http::header::LOCATION);
             if max == 0 || !followable {
@@ -176,12 +219,14 @@ impl UserClient {
             if followed == max {
                 return Err(RequestError::TooManyRedirects(max));
             }
-            redirect::follow(&mut req, response.status, &response.headers)?;
+            let mut next = redirected.take().unwrap_or_else(|| req.clone());
+            redirect::follow(&mut next, response.status, &response.headers)?;
             if let Some(allowed) = &self.shared.config.allowed_targets {
                 allowed
-                    .check(req.url.as_str())
+                    .check(next.url.as_str())
                     .map_err(RequestError::RedirectRefused)?;
             }
+            redirected = Some(next);
             followed += 1;
         }
     }
@@ -195,10 +240,10 @@ impl UserClient {
                     pooled
                 } else {
                     drop(pooled);
-                    conn::connect(&target, &self.shared).await?
+                    connect(&target, &self.shared).await?
                 }
             }
-            None => conn::connect(&target, &self.shared).await?,
+            None => connect(&target, &self.shared).await?,
         };
         let cookie = self.jar.header_for(&req.url);
         let (head, pending) = match conn.send(req, cookie.as_ref()).await {
@@ -207,13 +252,15 @@ impl UserClient {
             // request: once more on a fresh one, unless the request may not be repeated.
             Err(e) if conn.reused && e.is_stale_connection() && is_idempotent(&req.method) => {
                 drop(conn);
-                conn = conn::connect(&target, &self.shared).await?;
+                conn = connect(&target, &self.shared).await?;
                 conn.send(req, cookie.as_ref()).await?
             }
             Err(e) => return Err(e),
         };
         conn.reused = true;
-        self.jar.store_from(&head.headers, &req.url);
+        if head.set_cookie {
+            self.jar.store_from(&head.headers, &req.url);
+        }
         let cap = if keep_body {
             MAX_KEPT_BODY
         } else if head.status.as_u16() >= 400 {
@@ -236,6 +283,12 @@ impl UserClient {
             received,
         })
     }
+}
+
+/// Opens a connection, boxed: connecting (DNS, TLS, HTTP/2 handshake) is the rare path, and
+/// its large state inline would make every request's future as large (and moved as often).
+async fn connect(target: &Target<'_>, shared: &ClientShared) -> Result<conn::Conn, RequestError> {
+    Box::pin(conn::connect(target, shared)).await
 }
 
 /// Whether a request may be sent again when its connection turned out to be closed

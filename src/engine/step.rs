@@ -1,6 +1,7 @@
 //! Prepared steps: a plan's requests with everything static worked out once per run, and the
 //! per-request rendering of the dynamic parts.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,6 +20,8 @@ pub struct PlanException(pub String);
 #[derive(Debug)]
 pub struct PreparedStep {
     pub step: Step,
+    /// The whole request when nothing in it is dynamic: lent to every send, never rebuilt.
+    static_request: Option<Request>,
     /// The full URL when nothing in it is dynamic.
     static_url: Option<url::Url>,
     /// The statistics name when it does not depend on rendering.
@@ -32,9 +35,10 @@ pub struct PreparedStep {
     pub keep_body: bool,
 }
 
-/// A request built for sending, with its statistics name.
-pub struct Built {
-    pub request: Request,
+/// A request built for sending (or lent, when the step is static), with its statistics
+/// name.
+pub struct Built<'a> {
+    pub request: Cow<'a, Request>,
     pub name: Arc<str>,
 }
 
@@ -65,7 +69,22 @@ impl PreparedStep {
         } else {
             None
         };
+        let static_body = match &step.body {
+            None => Some(Bytes::new()),
+            Some(Body::Raw(t)) => t.as_literal().map(|b| Bytes::from(b.to_string())),
+            Some(_) => None,
+        };
+        let static_request = match (&static_url, &static_headers, static_body) {
+            (Some(url), Some(headers), Some(body)) => Some(Request {
+                method: step.method.clone(),
+                url: url.clone(),
+                headers: headers.clone(),
+                body,
+            }),
+            _ => None,
+        };
         PreparedStep {
+            static_request,
             keep_body: step.checks.needs_body()
                 || step.captures.iter().any(|c| c.source.needs_body()),
             step: step.clone(),
@@ -78,7 +97,13 @@ impl PreparedStep {
     }
 
     /// Render this step into a request for the user whose variables are in `ctx`.
-    pub fn build(&self, ctx: &RenderCtx) -> Result<Built, PlanException> {
+    pub fn build(&self, ctx: &RenderCtx) -> Result<Built<'_>, PlanException> {
+        if let (Some(request), Some(name)) = (&self.static_request, &self.static_name) {
+            return Ok(Built {
+                request: Cow::Borrowed(request),
+                name: name.clone(),
+            });
+        }
         let (url, name) = match (&self.static_url, &self.static_name) {
             (Some(url), Some(name)) => (url.clone(), name.clone()),
             _ => {
@@ -119,12 +144,12 @@ impl PreparedStep {
             Some(Body::Raw(t)) => Bytes::from(t.render(ctx).map_err(template_err("body"))?),
         };
         Ok(Built {
-            request: Request {
+            request: Cow::Owned(Request {
                 method: self.step.method.clone(),
                 url,
                 headers,
                 body,
-            },
+            }),
             name,
         })
     }

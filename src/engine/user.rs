@@ -195,7 +195,7 @@ impl User {
                     .borrow_mut()
                     .record_start(micros(sent_at.saturating_duration_since(t.due)));
             }
-            let result = self.client.send(built.request, step.keep_body).await;
+            let result = self.client.send(&*built.request, step.keep_body).await;
             let now = Instant::now();
             // The response's arrival (kernel timestamp) when known: the time this task took
             // to wake up and read it is the generator's, not the target's.

@@ -162,7 +162,12 @@ impl Aggregator {
         }
         self.total.stats += &rest.total;
         self.total.window.add(sec, &rest.total);
-        for (key, occ) in rest.failures {
+        // Earliest first: when a delta would pass the cap, the groups go to the messages
+        // seen first, so a steady error is not pushed into the overflow by a burst of
+        // distinct ones that arrived in the same flush.
+        let mut failures: Vec<_> = rest.failures.into_iter().collect();
+        failures.sort_by(|a, b| a.1.first_seen.total_cmp(&b.1.first_seen));
+        for (key, occ) in failures {
             let key = if self.failures.contains_key(&key)
                 || self.failures.len() < self.limits.max_failure_groups
             {
@@ -503,6 +508,31 @@ mod tests {
         assert_eq!(s.failures.len(), 6);
         assert_eq!(s.failures.iter().map(|f| f.occurrences).sum::<u64>(), 50);
         assert_eq!(s.warnings.len(), 2);
+    }
+
+    #[test]
+    fn failure_groups_go_to_the_earliest_messages() {
+        let mut agg = Aggregator::new(Limits {
+            max_failure_groups: 10,
+            ..Limits::default()
+        });
+        agg.start(0.0);
+        let mut w = WorkerStats::default();
+        // Recorded latest first; only the ten seen first get their own group.
+        for i in (0..100).rev() {
+            let message = format!("error {}", "x".repeat(i));
+            w.record("GET", "/", 10, 0, Some(&message), 1.0 + i as f64 / 1000.0);
+        }
+        agg.merge(w, 1.0);
+        let s = agg.snapshot(2.0, &info());
+        let mut grouped: Vec<_> = s
+            .failures
+            .iter()
+            .filter(|f| f.message != OVERFLOW_FAILURE)
+            .map(|f| f.message.len())
+            .collect();
+        grouped.sort();
+        assert_eq!(grouped, (6..16).collect::<Vec<_>>());
     }
 
     #[test]
