@@ -8,7 +8,9 @@
 //! latency (+0.17 ms on the median, +1.4 ms on p99 against a 10 ms target). The kernel stamps
 //! each segment as it is received (on loopback: as the server writes it), free of the
 //! generator's own scheduling. Where stamps are unavailable (not Linux, the option refused,
-//! HTTP/2 through hyper) the caller's clock is used as before.
+//! HTTP/2 through hyper) the caller's clock is used as before; so too for the few segments
+//! received just after the first socket of the system asked (the kernel switches stamping
+//! on asynchronously).
 
 use std::io;
 use std::pin::Pin;
@@ -181,6 +183,21 @@ mod tests {
         if cfg!(not(target_os = "linux")) {
             assert!(tcp.stamps.is_none());
             return;
+        }
+        // The kernel turns receive stamping on system-wide asynchronously (a deferred static
+        // key) when the first socket asks, so the first segments may come unstamped: wait
+        // until one comes back stamped.
+        let give_up = Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            tcp.clear_arrival();
+            server.write_all(b"w").await.unwrap();
+            let mut one = [0u8; 1];
+            tcp.read_exact(&mut one).await.unwrap();
+            if tcp.arrival().is_some() {
+                break;
+            }
+            assert!(Instant::now() < give_up, "no receive timestamps after 2 s");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         tcp.clear_arrival();
         assert!(tcp.arrival().is_none());
