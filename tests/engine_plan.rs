@@ -61,6 +61,34 @@ check = { status = 200, json = true }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_header_is_captured() {
+    // Response headers are parsed into a map only when read: a capture reads them.
+    within(20, async {
+        let target = Target::start();
+        let dir = tempfile::tempdir().unwrap();
+        let plan = r#"
+[[scenarios]]
+name = "header"
+wait = { constant = 0.05 }
+on_start = [
+  { method = "POST", path = "/login", capture = { kind = { header = "Content-Type" } } },
+]
+[[scenarios.tasks]]
+path = "/whoami"
+headers = { "x-token" = "{{ kind }}" }
+check = { status = 200 }
+"#;
+        let snap = run(&target, dir.path(), plan, 2, 500).await;
+        assert_eq!(snap.total.num_failures, 0, "{:?}", snap.failures);
+        assert!(snap.exceptions.is_empty(), "{:?}", snap.exceptions);
+        let tokens = target.seen.tokens.lock().unwrap().clone();
+        assert!(!tokens.is_empty());
+        assert!(tokens.iter().all(|t| t == "application/json"), "{tokens:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_reach_the_server() {
     within(20, async {
         let target = Target::start();
