@@ -10,7 +10,6 @@
 //! Surge's user-space CPU per request. HTTP/2 still goes through hyper (see `conn`).
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -25,7 +24,7 @@ use url::Position;
 use super::body::{Keeper, ReadBody};
 use super::error::RequestError;
 use super::framing::{BodyKind, Framing};
-use super::headers::{Headers, MAX_HEADERS};
+use super::headers::{self, Headers, MAX_HEADERS};
 use super::stamped::Tcp;
 use super::Request;
 
@@ -217,18 +216,10 @@ impl H1Conn {
     /// Parses a complete head at the start of the read buffer, consuming it; `None` when
     /// more bytes are needed.
     fn parse_head(&mut self, method: &Method) -> Result<Option<Head>, RequestError> {
-        // Header slots left uninitialised: httparse fills only those it uses, and zeroing
-        // 100 of them per response showed in the profile.
-        let mut slots = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut []);
-        let parser = httparse::ParserConfig::default();
-        let len = match parser.parse_response_with_uninit_headers(
-            &mut parsed,
-            &self.read_buf,
-            &mut slots,
-        ) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) => return Ok(None),
+        let mut slots = headers::slots();
+        let (len, parsed) = match headers::parse(&self.read_buf, &mut slots) {
+            Ok(Some(complete)) => complete,
+            Ok(None) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
                 return Err(RequestError::Malformed(format!(
                     "more than {MAX_HEADERS} headers"

@@ -19,8 +19,35 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// Most headers a response head may carry (the parser refuses more).
 pub(crate) const MAX_HEADERS: usize = 100;
 
+/// Room for the headers of one head.
+pub(crate) type Slots<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
+
+/// Header slots left uninitialised: httparse fills only those it uses, and zeroing 100 of
+/// them per response showed in the profile.
+pub(crate) fn slots<'b>() -> Slots<'b> {
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
+}
+
+/// Parses the response head at the start of `buf` into `slots`: its length and the parsed
+/// head when complete, `None` when more bytes are needed. The one parse both the connection
+/// (framing) and [`Headers::map`] (the map, later) read a head with.
+pub(crate) fn parse<'h, 'b>(
+    buf: &'b [u8],
+    slots: &'h mut Slots<'b>,
+) -> Result<Option<(usize, httparse::Response<'h, 'b>)>, httparse::Error> {
+    let mut parsed = httparse::Response::new(&mut []);
+    match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut parsed,
+        buf,
+        slots,
+    )? {
+        httparse::Status::Complete(len) => Ok(Some((len, parsed))),
+        httparse::Status::Partial => Ok(None),
+    }
+}
+
 /// The headers of a response; derefs to a `HeaderMap` built on first use.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Headers {
     /// The response head as received (status line and headers), or empty when the map was
     /// given whole (HTTP/2).
@@ -66,24 +93,13 @@ impl fmt::Debug for Headers {
     }
 }
 
-impl From<HeaderMap> for Headers {
-    fn from(map: HeaderMap) -> Headers {
-        Headers::from_map(map)
-    }
-}
-
 /// Parses the head again, this time into a map whose values share the head's bytes.
 fn parse_map(raw: &Bytes) -> HeaderMap {
-    let mut slots = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
-    let mut parsed = httparse::Response::new(&mut []);
-    let parser = httparse::ParserConfig::default();
+    let mut slots = slots();
     let mut map = HeaderMap::new();
-    if parser
-        .parse_response_with_uninit_headers(&mut parsed, raw, &mut slots)
-        .is_err()
-    {
+    let Ok(Some((_, parsed))) = parse(raw, &mut slots) else {
         return map;
-    }
+    };
     map.reserve(parsed.headers.len());
     for h in parsed.headers.iter() {
         let (Ok(name), Ok(value)) = (
@@ -119,7 +135,7 @@ mod tests {
     fn a_given_map_is_kept_as_is() {
         let mut map = HeaderMap::new();
         map.insert("x-a", HeaderValue::from_static("1"));
-        let headers = Headers::from(map.clone());
+        let headers = Headers::from_map(map.clone());
         assert_eq!(*headers, map);
         assert_eq!(format!("{headers:?}"), format!("{map:?}"));
     }
