@@ -67,7 +67,7 @@ impl RunCtx {
                 .map(|s| PreparedStep::new(s, base.as_ref(), &plan.headers))
                 .collect()
         };
-        let scenarios = plan
+        let mut scenarios: Vec<PreparedScenario> = plan
             .scenarios
             .iter()
             .map(|sc| {
@@ -95,6 +95,15 @@ impl RunCtx {
                 }
             })
             .collect();
+        // Every step with a fixed name gets its own statistics slot in each worker.
+        let steps = scenarios.iter_mut().flat_map(|sc| {
+            sc.on_start
+                .iter_mut()
+                .chain(sc.tasks.iter_mut().flat_map(|t| t.steps.iter_mut()))
+        });
+        for (slot, step) in steps.filter(|s| s.has_fixed_name()).enumerate() {
+            step.slot = Some(slot);
+        }
         RunCtx {
             scenarios,
             client: ClientShared::new(client),

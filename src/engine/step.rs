@@ -33,6 +33,9 @@ pub struct PreparedStep {
     /// Base URL (no trailing slash) for relative paths.
     base: Option<Arc<str>>,
     pub keep_body: bool,
+    /// This step's statistics slot in every worker when its name is fixed for the run
+    /// (numbered by [`RunCtx::prepare`](super::run::RunCtx::prepare)).
+    pub slot: Option<usize>,
 }
 
 /// A request built for sending (or lent, when the step is static), with its statistics
@@ -40,6 +43,8 @@ pub struct PreparedStep {
 pub struct Built<'a> {
     pub request: Cow<'a, Request>,
     pub name: Arc<str>,
+    /// The step's statistics slot, when `name` is the step's fixed name.
+    pub slot: Option<usize>,
 }
 
 impl PreparedStep {
@@ -93,7 +98,13 @@ impl PreparedStep {
             static_headers,
             plan_headers: plan_headers.to_vec(),
             base: base.cloned(),
+            slot: None,
         }
+    }
+
+    /// Whether every request of this step has the same statistics name.
+    pub fn has_fixed_name(&self) -> bool {
+        self.static_name.is_some()
     }
 
     /// Render this step into a request for the user whose variables are in `ctx`.
@@ -102,6 +113,7 @@ impl PreparedStep {
             return Ok(Built {
                 request: Cow::Borrowed(request),
                 name: name.clone(),
+                slot: self.slot,
             });
         }
         let (url, name) = match (&self.static_url, &self.static_name) {
@@ -150,6 +162,7 @@ impl PreparedStep {
                 headers,
                 body,
             }),
+            slot: self.slot,
             name,
         })
     }

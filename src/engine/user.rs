@@ -218,7 +218,8 @@ impl User {
             {
                 let mut stats = self.local.stats.borrow_mut();
                 let message = failure.as_ref().map(Failure::to_string);
-                stats.record(
+                stats.record_step(
+                    built.slot,
                     method.as_str(),
                     &built.name,
                     us,

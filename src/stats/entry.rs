@@ -46,6 +46,15 @@ impl StatsEntry {
         self.num_requests == 0
     }
 
+    /// An empty entry with room for as many latencies as this one holds: a worker's next
+    /// flush interval then records without growing its buffers.
+    pub fn emptied(&self) -> StatsEntry {
+        StatsEntry {
+            hist: LatencyHistogram::with_room_for(self.hist.len()),
+            ..StatsEntry::default()
+        }
+    }
+
     pub fn avg_ms(&self) -> Option<f64> {
         (self.num_requests > 0).then(|| self.total_us as f64 / self.num_requests as f64 / 1000.0)
     }

@@ -75,6 +75,13 @@ impl PartialEq for LatencyHistogram {
 }
 
 impl LatencyHistogram {
+    /// An empty histogram with room to keep `n` values one by one (at most [`FEW_VALUES`]).
+    pub fn with_room_for(n: u64) -> Self {
+        LatencyHistogram(Repr::Few(Vec::with_capacity(
+            n.min(FEW_VALUES as u64) as usize
+        )))
+    }
+
     /// Record one value (µs).
     #[inline]
     pub fn record(&mut self, us: u64) {

@@ -4,6 +4,7 @@
 //! hands it to the aggregator on a timer as a delta; the aggregator merges deltas exactly.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ pub const LATE_START_US: u64 = 1_000;
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct WorkerStats {
     #[serde(with = "entries_as_list")]
-    entries: HashMap<String, Vec<(String, StatsEntry)>>,
+    entries: Entries,
     pub total: StatsEntry,
     #[serde(with = "map_as_pairs")]
     pub failures: HashMap<FailureKey, Occurrences>,
@@ -55,7 +56,69 @@ pub struct WorkerStats {
     pub health: WorkerHealth,
 }
 
+/// Per-entry figures. A step whose name is fixed for the run records into its own slot: an
+/// index and a pointer comparison per request instead of hashing and comparing the name
+/// (with 100 names that lookup was the worker's largest statistics cost). Other names are
+/// looked up by name.
+#[derive(Debug, Default)]
+struct Entries {
+    slots: Vec<Option<Slot>>,
+    named: HashMap<String, Vec<(String, StatsEntry)>>,
+}
+
+/// The figures of one step with a fixed name. `name` is that step's own `Arc`, so pointer
+/// equality says the slot belongs to the step (a slot number from another run never mixes
+/// figures: it falls back to the lookup by name).
+#[derive(Debug)]
+struct Slot {
+    method: String,
+    name: Arc<str>,
+    stats: StatsEntry,
+}
+
 impl WorkerStats {
+    /// Record one request of the step with slot number `slot` (see
+    /// `engine::step::PreparedStep::slot`), whose name `name` is fixed for the run; without a
+    /// slot, as [`record`](Self::record).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_step(
+        &mut self,
+        slot: Option<usize>,
+        method: &str,
+        name: &Arc<str>,
+        us: u64,
+        bytes: u64,
+        failure: Option<&str>,
+        now: f64,
+    ) {
+        let Some(slot) = slot else {
+            return self.record(method, name, us, bytes, failure, now);
+        };
+        let failed = failure.is_some();
+        let slots = &mut self.entries.slots;
+        if slots.len() <= slot {
+            slots.resize_with(slot + 1, || None);
+        }
+        match &mut slots[slot] {
+            Some(s) if Arc::ptr_eq(&s.name, name) => s.stats.record(us, bytes, failed),
+            Some(_) => self.entry_mut(method, name).record(us, bytes, failed),
+            empty @ None => {
+                let mut stats = StatsEntry::default();
+                stats.record(us, bytes, failed);
+                *empty = Some(Slot {
+                    method: method.to_string(),
+                    name: name.clone(),
+                    stats,
+                });
+            }
+        }
+        self.total.record(us, bytes, failed);
+        if let Some(message) = failure {
+            self.record_failure(method, name, message, now);
+        }
+    }
+
     /// Record one request under (method, name); `failure` is the (unnormalised) message.
     #[inline]
     pub fn record(
@@ -78,10 +141,11 @@ impl WorkerStats {
     fn entry_mut(&mut self, method: &str, name: &str) -> &mut StatsEntry {
         // Keyed by name, then a short list of methods: lookups borrow, no allocation once
         // the entry exists.
-        if !self.entries.contains_key(name) {
-            self.entries.insert(name.to_string(), Vec::new());
+        let named = &mut self.entries.named;
+        if !named.contains_key(name) {
+            named.insert(name.to_string(), Vec::new());
         }
-        let list = self.entries.get_mut(name).expect("inserted above");
+        let list = named.get_mut(name).expect("inserted above");
         let i = match list.iter().position(|(m, _)| m == method) {
             Some(i) => i,
             None => {
@@ -137,15 +201,46 @@ impl WorkerStats {
             && self.open.dropped == 0
     }
 
-    /// Take everything recorded so far, leaving this empty.
+    /// Take everything recorded so far, leaving this empty. Slots stay, each with room for
+    /// as many latencies as it took, so the next interval records without growing buffers.
     pub fn take(&mut self) -> WorkerStats {
-        std::mem::take(self)
+        let taken_slots = self
+            .entries
+            .slots
+            .iter_mut()
+            .map(|slot| {
+                let s = slot.as_mut()?;
+                if s.stats.is_empty() {
+                    return None;
+                }
+                let emptied = s.stats.emptied();
+                let stats = std::mem::replace(&mut s.stats, emptied);
+                Some(Slot {
+                    method: s.method.clone(),
+                    name: s.name.clone(),
+                    stats,
+                })
+            })
+            .collect();
+        let kept = std::mem::take(&mut self.entries.slots);
+        let mut taken = std::mem::take(self);
+        taken.entries.slots = taken_slots;
+        self.entries.slots = kept;
+        self.total = taken.total.emptied();
+        taken
     }
 
     /// The recorded entries, as (method, name, stats).
     pub fn into_entries(self) -> (Vec<EntryDelta>, WorkerRest) {
         let mut out = Vec::new();
-        for (name, list) in self.entries {
+        for s in self.entries.slots.into_iter().flatten() {
+            out.push(EntryDelta {
+                method: s.method,
+                name: s.name.to_string(),
+                stats: s.stats,
+            });
+        }
+        for (name, list) in self.entries.named {
             for (method, stats) in list {
                 out.push(EntryDelta {
                     method,
@@ -201,33 +296,37 @@ mod map_as_pairs {
 }
 
 mod entries_as_list {
-    //! Serialise the name → methods map as a flat list of entries.
+    //! Serialise the entries (slots and named) as one flat list; they come back named.
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    type Map = HashMap<String, Vec<(String, StatsEntry)>>;
-
-    pub fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        let list: Vec<EntryDelta> = map
-            .iter()
-            .flat_map(|(name, l)| {
-                l.iter().map(|(method, stats)| EntryDelta {
-                    method: method.clone(),
-                    name: name.clone(),
-                    stats: stats.clone(),
-                })
+    pub fn serialize<S: Serializer>(entries: &Entries, s: S) -> Result<S::Ok, S::Error> {
+        let slots = entries.slots.iter().flatten().map(|slot| EntryDelta {
+            method: slot.method.clone(),
+            name: slot.name.to_string(),
+            stats: slot.stats.clone(),
+        });
+        let named = entries.named.iter().flat_map(|(name, l)| {
+            l.iter().map(|(method, stats)| EntryDelta {
+                method: method.clone(),
+                name: name.clone(),
+                stats: stats.clone(),
             })
-            .collect();
-        list.serialize(s)
+        });
+        s.collect_seq(slots.chain(named).filter(|e| !e.stats.is_empty()))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
         let list = Vec::<EntryDelta>::deserialize(d)?;
-        let mut map = Map::new();
+        let mut entries = Entries::default();
         for e in list {
-            map.entry(e.name).or_default().push((e.method, e.stats));
+            let methods = entries.named.entry(e.name).or_default();
+            match methods.iter_mut().find(|(m, _)| *m == e.method) {
+                Some((_, stats)) => *stats += &e.stats,
+                None => methods.push((e.method, e.stats)),
+            }
         }
-        Ok(map)
+        Ok(entries)
     }
 }
 
@@ -268,5 +367,54 @@ mod tests {
         assert_eq!(entries[0].stats.num_requests, 2);
         assert_eq!(entries[0].stats.max_us, 3000);
         assert_eq!(rest.total.num_failures, 2);
+    }
+
+    #[test]
+    fn slots_record_like_names_and_survive_flushes() {
+        let a: Arc<str> = Arc::from("/a");
+        let b: Arc<str> = Arc::from("/b");
+        let mut w = WorkerStats::default();
+        w.record_step(Some(3), "GET", &a, 1000, 1, None, 0.0);
+        w.record_step(
+            Some(3),
+            "GET",
+            &a,
+            2000,
+            1,
+            Some("500 Internal Server Error"),
+            1.0,
+        );
+        w.record_step(None, "GET", &b, 3000, 1, None, 0.0);
+        // Slot 3 is /a's: another name given slot 3 (a stale number) is kept apart, by name.
+        let other_a: Arc<str> = Arc::from("/a2");
+        w.record_step(Some(3), "POST", &other_a, 4000, 1, None, 0.0);
+        let taken = w.take();
+        assert!(w.is_empty());
+        let json = serde_json::to_string(&taken).unwrap();
+        let back: WorkerStats = serde_json::from_str(&json).unwrap();
+        for delta in [taken, back] {
+            let (mut entries, rest) = delta.into_entries();
+            entries.sort_by(|x, y| x.name.cmp(&y.name));
+            let got: Vec<_> = entries
+                .iter()
+                .map(|e| (e.method.as_str(), e.name.as_str(), e.stats.num_requests))
+                .collect();
+            assert_eq!(
+                got,
+                [("GET", "/a", 2), ("POST", "/a2", 1), ("GET", "/b", 1)]
+            );
+            assert_eq!(entries[0].stats.max_us, 2000);
+            assert_eq!(entries[0].stats.num_failures, 1);
+            assert_eq!(rest.total.num_requests, 4);
+            assert_eq!(rest.failures.len(), 1);
+        }
+        // The next interval records into the same slot, from zero.
+        w.record_step(Some(3), "GET", &a, 5000, 1, None, 2.0);
+        let (entries, _) = w.take().into_entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            (entries[0].stats.num_requests, entries[0].stats.min_us),
+            (1, 5000)
+        );
     }
 }
