@@ -42,7 +42,8 @@ pub struct PreparedStep {
 /// name.
 pub struct Built<'a> {
     pub request: Cow<'a, Request>,
-    pub name: Arc<str>,
+    /// Lent when fixed: no reference count touched per request.
+    pub name: Cow<'a, Arc<str>>,
     /// The step's statistics slot, when `name` is the step's fixed name.
     pub slot: Option<usize>,
 }
@@ -112,7 +113,7 @@ impl PreparedStep {
         if let (Some(request), Some(name)) = (&self.static_request, &self.static_name) {
             return Ok(Built {
                 request: Cow::Borrowed(request),
-                name: name.clone(),
+                name: Cow::Borrowed(name),
                 slot: self.slot,
             });
         }
@@ -163,7 +164,7 @@ impl PreparedStep {
                 body,
             }),
             slot: self.slot,
-            name,
+            name: Cow::Owned(name),
         })
     }
 
