@@ -4,6 +4,7 @@
 //! `cargo bench --bench stats`
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -85,6 +86,31 @@ fn record_many_names(c: &mut Criterion) {
     });
 }
 
+/// The same through the slots that steps with a fixed name record into (the engine's path
+/// for plan steps whose name does not depend on rendering).
+fn record_many_slots(c: &mut Criterion) {
+    let names: Vec<Arc<str>> = (0..100)
+        .map(|n| Arc::from(format!("/api/endpoint/{n}")))
+        .collect();
+    let mut w = WorkerStats::default();
+    let mut i = 0usize;
+    let mut us = 1_000u64;
+    c.bench_function(
+        "record one sample (100 step slots, flushed every 20 000)",
+        |b| {
+            b.iter(|| {
+                us = next_latency(us);
+                i += 1;
+                let slot = i % 100;
+                w.record_step(Some(slot), "GET", &names[slot], us, 100, None, 0.0);
+                if i.is_multiple_of(20_000) {
+                    black_box(w.take());
+                }
+            })
+        },
+    );
+}
+
 fn merge(c: &mut Criterion) {
     c.bench_function("merge a 500-endpoint worker delta", |b| {
         b.iter_batched(
@@ -122,5 +148,12 @@ fn snapshot(c: &mut Criterion) {
     println!("snapshot with 500 endpoints: {} bytes of JSON", json.len());
 }
 
-criterion_group!(benches, record, record_many_names, merge, snapshot);
+criterion_group!(
+    benches,
+    record,
+    record_many_names,
+    record_many_slots,
+    merge,
+    snapshot
+);
 criterion_main!(benches);
