@@ -67,8 +67,9 @@ struct Entries {
 }
 
 /// The figures of one step with a fixed name. `name` is that step's own `Arc`, so pointer
-/// equality says the slot belongs to the step (a slot number from another run never mixes
-/// figures: it falls back to the lookup by name).
+/// equality says the slot belongs to the step. A slot number met with another step's name
+/// (the next run numbers its own steps) never mixes figures: the slot changes hands once
+/// flushed, and until then that step is looked up by name.
 #[derive(Debug)]
 struct Slot {
     method: String,
@@ -102,6 +103,12 @@ impl WorkerStats {
         }
         match &mut slots[slot] {
             Some(s) if Arc::ptr_eq(&s.name, name) => s.stats.record(us, bytes, failed),
+            // Flushed since a previous run used this number: the slot is this step's now.
+            Some(s) if s.stats.is_empty() => {
+                s.method = method.to_string();
+                s.name = name.clone();
+                s.stats.record(us, bytes, failed);
+            }
             Some(_) => self.entry_mut(method, name).record(us, bytes, failed),
             empty @ None => {
                 let mut stats = StatsEntry::default();
@@ -416,5 +423,15 @@ mod tests {
             (entries[0].stats.num_requests, entries[0].stats.min_us),
             (1, 5000)
         );
+        // Flushed, the slot passes to the step that now has its number (a next run).
+        w.record_step(Some(3), "POST", &other_a, 6000, 1, None, 3.0);
+        w.record_step(Some(3), "POST", &other_a, 7000, 1, None, 3.0);
+        assert!(w.entries.named.is_empty());
+        let (entries, _) = w.take().into_entries();
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.method.as_str(), e.name.as_str(), e.stats.num_requests))
+            .collect();
+        assert_eq!(got, [("POST", "/a2", 2)]);
     }
 }
