@@ -120,10 +120,7 @@ impl WorkerStats {
                 });
             }
         }
-        self.total.record(us, bytes, failed);
-        if let Some(message) = failure {
-            self.record_failure(method, name, message, now);
-        }
+        self.record_total(method, name, us, bytes, failure, now);
     }
 
     /// Record one request under (method, name); `failure` is the (unnormalised) message.
@@ -139,7 +136,22 @@ impl WorkerStats {
     ) {
         let failed = failure.is_some();
         self.entry_mut(method, name).record(us, bytes, failed);
-        self.total.record(us, bytes, failed);
+        self.record_total(method, name, us, bytes, failure, now);
+    }
+
+    /// The part of recording a request that does not depend on its entry: the total, and
+    /// the failure's group.
+    #[inline]
+    fn record_total(
+        &mut self,
+        method: &str,
+        name: &str,
+        us: u64,
+        bytes: u64,
+        failure: Option<&str>,
+        now: f64,
+    ) {
+        self.total.record(us, bytes, failure.is_some());
         if let Some(message) = failure {
             self.record_failure(method, name, message, now);
         }
