@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::HeaderMap;
 
+use super::outcome::{check, Failure};
 use crate::client::{Request, Response};
 use crate::plan::template::{RenderCtx, Template};
 use crate::plan::{json_path, Body, CaptureSource, Step};
@@ -17,25 +18,46 @@ use crate::plan::{json_path, Body, CaptureSource, Step};
 pub struct PlanException(pub String);
 
 /// A step ready to run: static URL, name and headers resolved once.
+///
+/// `repr(C)` keeps [`Hot`] first and in one piece (see there).
 #[derive(Debug)]
+#[repr(C)]
 pub struct PreparedStep {
+    hot: Hot,
     pub step: Step,
-    /// The whole request when nothing in it is dynamic: lent to every send, never rebuilt.
-    static_request: Option<Request>,
     /// The full URL when nothing in it is dynamic.
     static_url: Option<url::Url>,
-    /// The statistics name when it does not depend on rendering.
-    static_name: Option<Arc<str>>,
     /// Plan-wide headers merged with the step's, when all are literal.
     static_headers: Option<HeaderMap>,
     /// Plan-wide headers (templates), used when some header is dynamic.
     plan_headers: Vec<(String, Template)>,
     /// Base URL (no trailing slash) for relative paths.
     base: Option<Arc<str>>,
-    pub keep_body: bool,
+}
+
+/// What every request of a step reads, side by side at the start of the step and aligned to
+/// a cache line. With a hundred steps taking turns, a step was last used about a hundred
+/// requests ago and its memory has left the core's caches: each distinct cache line a
+/// request reads from it is a miss. Scattered over the step (the request here, the checks
+/// and captures in the plan's `Step`), these misses cost 2 % of the CPU per request in a
+/// 100-step plan.
+#[derive(Debug)]
+#[repr(C, align(64))]
+struct Hot {
+    /// The whole request when nothing in it is dynamic: lent to every send, never rebuilt.
+    static_request: Option<Request>,
+    /// The statistics name when it does not depend on rendering.
+    static_name: Option<Arc<str>>,
     /// This step's statistics slot in every worker when its name is fixed for the run
     /// (numbered by [`RunCtx::prepare`](super::run::RunCtx::prepare)).
-    pub slot: Option<usize>,
+    slot: Option<usize>,
+    /// The checks or captures read the body.
+    keep_body: bool,
+    /// The only check is the default one (status below 400): a success needs no look at
+    /// the checks.
+    status_only: bool,
+    /// The step captures variables.
+    captures: bool,
 }
 
 /// A request built for sending (or lent, when the step is static), with its statistics
@@ -90,34 +112,58 @@ impl PreparedStep {
             _ => None,
         };
         PreparedStep {
-            static_request,
-            keep_body: step.checks.needs_body()
-                || step.captures.iter().any(|c| c.source.needs_body()),
+            hot: Hot {
+                static_request,
+                static_name,
+                slot: None,
+                keep_body: step.checks.needs_body()
+                    || step.captures.iter().any(|c| c.source.needs_body()),
+                status_only: step.checks.status.is_empty() && !step.checks.needs_body(),
+                captures: !step.captures.is_empty(),
+            },
             step: step.clone(),
             static_url,
-            static_name,
             static_headers,
             plan_headers: plan_headers.to_vec(),
             base: base.cloned(),
-            slot: None,
         }
+    }
+
+    /// Give this step statistics slot `slot` (its name must be fixed: see
+    /// [`has_fixed_name`](Self::has_fixed_name)).
+    pub fn set_slot(&mut self, slot: usize) {
+        self.hot.slot = Some(slot);
+    }
+
+    /// Whether responses must be read in full (checks or captures look at the body).
+    pub fn keep_body(&self) -> bool {
+        self.hot.keep_body
+    }
+
+    /// Judge a response by the step's checks: `None` = success.
+    pub fn judge(&self, resp: &Response) -> Option<Failure> {
+        if self.hot.status_only && resp.status.as_u16() < 400 {
+            return None;
+        }
+        check(resp, &self.step.checks)
     }
 
     /// Whether every request of this step has the same statistics name.
     pub fn has_fixed_name(&self) -> bool {
-        self.static_name.is_some()
+        self.hot.static_name.is_some()
     }
 
     /// Render this step into a request for the user whose variables are in `ctx`.
     pub fn build(&self, ctx: &RenderCtx) -> Result<Built<'_>, PlanException> {
-        if let (Some(request), Some(name)) = (&self.static_request, &self.static_name) {
+        let hot = &self.hot;
+        if let (Some(request), Some(name)) = (&hot.static_request, &hot.static_name) {
             return Ok(Built {
                 request: Cow::Borrowed(request),
                 name: Cow::Borrowed(name),
-                slot: self.slot,
+                slot: hot.slot,
             });
         }
-        let (url, name) = match (&self.static_url, &self.static_name) {
+        let (url, name) = match (&self.static_url, &hot.static_name) {
             (Some(url), Some(name)) => (url.clone(), name.clone()),
             _ => {
                 let path = self.step.url.render(ctx).map_err(template_err("url"))?;
@@ -128,7 +174,7 @@ impl PreparedStep {
                         pairs.append_pair(k, &t.render(ctx).map_err(template_err(k))?);
                     }
                 }
-                let name = self
+                let name = hot
                     .static_name
                     .clone()
                     .unwrap_or_else(|| Arc::from(name_of(&path)));
@@ -163,7 +209,7 @@ impl PreparedStep {
                 headers,
                 body,
             }),
-            slot: self.slot,
+            slot: hot.slot,
             name: Cow::Owned(name),
         })
     }
@@ -174,7 +220,7 @@ impl PreparedStep {
         resp: &Response,
         vars: &mut crate::plan::template::Vars,
     ) -> Result<(), PlanException> {
-        if self.step.captures.is_empty() {
+        if !self.hot.captures {
             return Ok(());
         }
         let mut json: Option<serde_json::Value> = None;
@@ -294,6 +340,56 @@ mod tests {
             "https://o/p"
         );
         assert!(join(None, "/x").unwrap_err().contains("no host"));
+    }
+
+    fn response(status: u16, body: &str) -> Response {
+        Response {
+            status: http::StatusCode::from_u16(status).unwrap(),
+            headers: crate::client::headers::Headers::from_map(HeaderMap::new()),
+            body: Bytes::from(body.to_string()),
+            body_truncated: false,
+            body_len: body.len() as u64,
+            received: None,
+        }
+    }
+
+    #[test]
+    fn judging_matches_the_checks() {
+        let plan = crate::plan::parse(
+            "[[scenarios]]\nname = \"s\"\n\
+             [[scenarios.tasks]]\npath = \"/plain\"\n\
+             [[scenarios.tasks]]\npath = \"/created\"\ncheck = { status = [201] }\n\
+             [[scenarios.tasks]]\npath = \"/body\"\ncheck = { contains = \"ok\" }\n",
+            std::path::Path::new("plan.toml"),
+        )
+        .unwrap();
+        let steps: Vec<PreparedStep> = plan.scenarios[0]
+            .tasks
+            .iter()
+            .map(|t| PreparedStep::new(&t.steps[0], None, &[]))
+            .collect();
+        let cases = [
+            (200, "ok"),
+            (201, "ok"),
+            (204, ""),
+            (302, "no"),
+            (404, "ok"),
+            (500, "boom"),
+        ];
+        for step in &steps {
+            for (status, body) in cases {
+                let resp = response(status, body);
+                assert_eq!(
+                    step.judge(&resp),
+                    check(&resp, &step.step.checks),
+                    "{} with {status} {body:?}",
+                    step.step.url.as_literal().unwrap()
+                );
+            }
+        }
+        assert!(steps[0].judge(&response(500, "")).is_some());
+        assert!(steps[1].judge(&response(200, "")).is_some());
+        assert!(steps[2].judge(&response(200, "no")).is_some());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::plan::template::{RenderCtx, Vars};
 use crate::plan::WaitTime;
 use crate::stats::unix_now;
 
-use super::outcome::{check, Failure};
+use super::outcome::Failure;
 use super::run::{PreparedScenario, RunCtx};
 use super::step::PreparedStep;
 use super::worker::{Ticket, WorkerLocal};
@@ -195,7 +195,7 @@ impl User {
                     .borrow_mut()
                     .record_start(micros(sent_at.saturating_duration_since(t.due)));
             }
-            let result = self.client.send(&*built.request, step.keep_body).await;
+            let result = self.client.send(&*built.request, step.keep_body()).await;
             let now = Instant::now();
             // The response's arrival (kernel timestamp) when known: the time this task took
             // to wake up and read it is the generator's, not the target's.
@@ -212,7 +212,7 @@ impl User {
                 .take()
                 .map_or(uncorrected, |t| micros(done - t.measured_from(sent_at)));
             let (bytes, failure) = match &result {
-                Ok(resp) => (resp.body_len, check(resp, &step.step.checks)),
+                Ok(resp) => (resp.body_len, step.judge(resp)),
                 Err(e) => (0, Some(Failure::Transport(e.clone()))),
             };
             {

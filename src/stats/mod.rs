@@ -3,6 +3,7 @@
 //! - `histogram`: µs HdrHistogram (3 significant digits), mergeable and serialisable.
 //! - `entry`: one (method, name) entry: counts, exact min/max/sum, histogram; `+=` merges.
 //! - `worker`: what one worker thread records between flushes (no locks, no channels).
+//! - `slots`: the worker's per-step slots, fed through a short log summed in batches.
 //! - `errors`: failure/exception grouping and message normalisation.
 //! - `window`: the 10-second window behind current rates and percentiles.
 //! - `aggregator`: merged totals, caps, per-second history, snapshot building.
@@ -15,6 +16,7 @@ pub mod entry;
 pub mod errors;
 pub mod health;
 pub mod histogram;
+mod slots;
 pub mod snapshot;
 pub mod window;
 pub mod worker;

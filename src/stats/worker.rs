@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::entry::StatsEntry;
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
 use super::health::WorkerHealth;
+use super::slots::Slots;
 
 /// Statistics of one (method, name) recorded by one worker.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,25 +57,14 @@ pub struct WorkerStats {
     pub health: WorkerHealth,
 }
 
-/// Per-entry figures. A step whose name is fixed for the run records into its own slot: an
-/// index and a pointer comparison per request instead of hashing and comparing the name
-/// (with 100 names that lookup was the worker's largest statistics cost). Other names are
-/// looked up by name.
+/// Per-entry figures. A step whose name is fixed for the run records into its own slot
+/// (see `slots`): an index and a pointer comparison per request instead of hashing and
+/// comparing the name (with 100 names that lookup was the worker's largest statistics
+/// cost). Other names are looked up by name.
 #[derive(Debug, Default)]
 struct Entries {
-    slots: Vec<Option<Slot>>,
+    slots: Slots,
     named: HashMap<String, Vec<(String, StatsEntry)>>,
-}
-
-/// The figures of one step with a fixed name. `name` is that step's own `Arc`, so pointer
-/// equality says the slot belongs to the step. A slot number met with another step's name
-/// (the next run numbers its own steps) never mixes figures: the slot changes hands once
-/// flushed, and until then that step is looked up by name.
-#[derive(Debug)]
-struct Slot {
-    method: String,
-    name: Arc<str>,
-    stats: StatsEntry,
 }
 
 impl WorkerStats {
@@ -97,28 +87,12 @@ impl WorkerStats {
             return self.record(method, name, us, bytes, failure, now);
         };
         let failed = failure.is_some();
-        let slots = &mut self.entries.slots;
-        if slots.len() <= slot {
-            slots.resize_with(slot + 1, || None);
-        }
-        match &mut slots[slot] {
-            Some(s) if Arc::ptr_eq(&s.name, name) => s.stats.record(us, bytes, failed),
-            // Flushed since a previous run used this number: the slot is this step's now.
-            Some(s) if s.stats.is_empty() => {
-                s.method = method.to_string();
-                s.name = name.clone();
-                s.stats.record(us, bytes, failed);
-            }
-            Some(_) => self.entry_mut(method, name).record(us, bytes, failed),
-            empty @ None => {
-                let mut stats = StatsEntry::default();
-                stats.record(us, bytes, failed);
-                *empty = Some(Slot {
-                    method: method.to_string(),
-                    name: name.clone(),
-                    stats,
-                });
-            }
+        if !self
+            .entries
+            .slots
+            .record(slot, method, name, us, bytes, failed)
+        {
+            self.entry_mut(method, name).record(us, bytes, failed);
         }
         self.record_total(method, name, us, bytes, failure, now);
     }
@@ -223,24 +197,7 @@ impl WorkerStats {
     /// Take everything recorded so far, leaving this empty. Slots stay, each with room for
     /// as many latencies as it took, so the next interval records without growing buffers.
     pub fn take(&mut self) -> WorkerStats {
-        let taken_slots = self
-            .entries
-            .slots
-            .iter_mut()
-            .map(|slot| {
-                let s = slot.as_mut()?;
-                if s.stats.is_empty() {
-                    return None;
-                }
-                let emptied = s.stats.emptied();
-                let stats = std::mem::replace(&mut s.stats, emptied);
-                Some(Slot {
-                    method: s.method.clone(),
-                    name: s.name.clone(),
-                    stats,
-                })
-            })
-            .collect();
+        let taken_slots = self.entries.slots.take();
         let kept = std::mem::take(&mut self.entries.slots);
         let mut taken = std::mem::take(self);
         taken.entries.slots = taken_slots;
@@ -251,14 +208,7 @@ impl WorkerStats {
 
     /// The recorded entries, as (method, name, stats).
     pub fn into_entries(self) -> (Vec<EntryDelta>, WorkerRest) {
-        let mut out = Vec::new();
-        for s in self.entries.slots.into_iter().flatten() {
-            out.push(EntryDelta {
-                method: s.method,
-                name: s.name.to_string(),
-                stats: s.stats,
-            });
-        }
+        let mut out: Vec<EntryDelta> = self.entries.slots.into_deltas().collect();
         for (name, list) in self.entries.named {
             for (method, stats) in list {
                 out.push(EntryDelta {
@@ -320,11 +270,7 @@ mod entries_as_list {
     use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(entries: &Entries, s: S) -> Result<S::Ok, S::Error> {
-        let slots = entries.slots.iter().flatten().map(|slot| EntryDelta {
-            method: slot.method.clone(),
-            name: slot.name.to_string(),
-            stats: slot.stats.clone(),
-        });
+        let slots = entries.slots.deltas();
         let named = entries.named.iter().flat_map(|(name, l)| {
             l.iter().map(|(method, stats)| EntryDelta {
                 method: method.clone(),
@@ -332,7 +278,12 @@ mod entries_as_list {
                 stats: stats.clone(),
             })
         });
-        s.collect_seq(slots.chain(named).filter(|e| !e.stats.is_empty()))
+        s.collect_seq(
+            slots
+                .into_iter()
+                .chain(named)
+                .filter(|e| !e.stats.is_empty()),
+        )
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
