@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use super::entry::StatsEntry;
+use super::entry::{clamp_ms, StatsEntry};
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
 use super::health::HealthTracker;
 use super::snapshot::*;
+use super::tracked::TrackedQuantiles;
 use super::window::Window;
 use super::worker::WorkerStats;
 
@@ -65,6 +66,8 @@ struct AggEntry {
     /// Whole-run percentiles and the request count they were computed at: an entry that got
     /// no request since the last snapshot is not scanned again.
     percentiles: Option<(u64, Vec<Option<f64>>)>,
+    /// Where the whole-run percentiles are in `stats`' histogram, followed as deltas merge.
+    tracked: TrackedQuantiles,
 }
 
 /// What the engine tells the aggregator about the run when a snapshot is built.
@@ -157,9 +160,11 @@ impl Aggregator {
                     (OVERFLOW_NAME.to_string(), key.1)
                 };
             let agg = self.entries.entry(key).or_default();
+            agg.tracked.note(&e.stats.hist);
             agg.stats += &e.stats;
             agg.window.add(sec, &e.stats);
         }
+        self.total.tracked.note(&rest.total.hist);
         self.total.stats += &rest.total;
         self.total.window.add(sec, &rest.total);
         // Earliest first: when a delta would pass the cap, the groups go to the messages
@@ -384,7 +389,12 @@ fn entry_snapshot(
     let percentiles = match &agg.percentiles {
         Some((at, p)) if *at == count => p.clone(),
         _ => {
-            let p = agg.stats.percentiles_ms();
+            let s = &agg.stats;
+            let p = clamp_ms(
+                agg.tracked.quantiles(&s.hist, &PERCENTILES),
+                s.min_us,
+                s.max_us,
+            );
             agg.percentiles = Some((count, p.clone()));
             p
         }

@@ -51,6 +51,11 @@ fn dense() -> Histogram<u64> {
     Histogram::new(SIGFIG).expect("3 significant digits is valid")
 }
 
+/// The bucket of `us` as the sparse lists name it: its highest equivalent value.
+pub fn bucket_value(us: u64) -> u64 {
+    buckets().highest_equivalent(us)
+}
+
 /// A histogram used only for its bucket arithmetic (which depends on the precision alone).
 fn buckets() -> &'static Histogram<u64> {
     static BUCKETS: OnceLock<Histogram<u64>> = OnceLock::new();
@@ -137,6 +142,22 @@ impl LatencyHistogram {
         self.len() == 0
     }
 
+    /// The values one by one, while few are kept (see [`FEW_VALUES`]).
+    pub fn kept_values(&self) -> Option<&[u32]> {
+        match &self.0 {
+            Repr::Few(values) => Some(values),
+            Repr::Dense(_) => None,
+        }
+    }
+
+    /// The dense counts, once there are more than [`FEW_VALUES`].
+    pub fn dense(&self) -> Option<&Histogram<u64>> {
+        match &self.0 {
+            Repr::Few(_) => None,
+            Repr::Dense(h) => Some(h),
+        }
+    }
+
     pub fn clear(&mut self) {
         match &mut self.0 {
             Repr::Few(values) => values.clear(),
@@ -185,11 +206,7 @@ impl LatencyHistogram {
     pub fn sparse(&self) -> Vec<(u64, u64)> {
         match &self.0 {
             Repr::Few(values) => {
-                let b = buckets();
-                let mut sorted: Vec<u64> = values
-                    .iter()
-                    .map(|&v| b.highest_equivalent(v as u64))
-                    .collect();
+                let mut sorted: Vec<u64> = values.iter().map(|&v| bucket_value(v as u64)).collect();
                 sorted.sort_unstable();
                 let mut out: Vec<(u64, u64)> = Vec::new();
                 for v in sorted {

@@ -7,6 +7,7 @@
 //! - `errors`: failure/exception grouping and message normalisation.
 //! - `window`: the 10-second window behind current rates and percentiles.
 //! - `aggregator`: merged totals, caps, per-second history, snapshot building.
+//! - `tracked`: whole-run percentiles followed through merges instead of rescanned.
 //! - `snapshot`: the read-only picture that reports and the dashboard read.
 //! - `health`: the generator's own health (worker CPU, scheduling lag, late starts) and the
 //!   time ranges in which Surge itself was the bottleneck.
@@ -18,6 +19,7 @@ pub mod health;
 pub mod histogram;
 mod slots;
 pub mod snapshot;
+mod tracked;
 pub mod window;
 pub mod worker;
 

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use super::entry::{clamp_ms, StatsEntry};
-use super::histogram::sparse_quantiles;
+use super::histogram::{bucket_value, sparse_quantiles};
 
 /// Length of the current-rate window, seconds.
 pub const WINDOW_SECS: u64 = 10;
@@ -49,8 +49,15 @@ impl Second {
         self.fails += delta.num_failures;
         // Appended unsorted: many deltas of one entry can arrive in a second (every worker,
         // every step of that name, each flush), and merging each into a growing list cost
-        // more than all the rest of the window. `close` sorts once.
-        self.buckets.extend(delta.hist.sparse());
+        // more than all the rest of the window. `close` sorts once. A delta of few values
+        // adds one pair per value: sorting it here too (`sparse`) cost two allocations and
+        // a sort per entry and delta, the largest part of merging a delta of 100 entries.
+        match delta.hist.kept_values() {
+            Some(values) => self
+                .buckets
+                .extend(values.iter().map(|&v| (bucket_value(u64::from(v)), 1))),
+            None => self.buckets.extend(delta.hist.sparse()),
+        }
     }
 
     /// Sort and merge the buckets appended during the second.
