@@ -38,9 +38,9 @@ pub struct PreparedStep {
 /// What every request of a step reads, side by side at the start of the step and aligned to
 /// a cache line. With a hundred steps taking turns, a step was last used about a hundred
 /// requests ago and its memory has left the core's caches: each distinct cache line a
-/// request reads from it is a miss. Scattered over the step (the request here, the checks
-/// and captures in the plan's `Step`), these misses cost 2 % of the CPU per request in a
-/// 100-step plan.
+/// request reads from it is a miss, and they were scattered over the step (the request
+/// here, the checks and captures in the plan's `Step`). Gathering them, with the slot log
+/// in `stats::slots`, took 2.6 % off the CPU per request of a 100-step plan.
 #[derive(Debug)]
 #[repr(C, align(64))]
 struct Hot {
