@@ -33,10 +33,8 @@ impl PreparedScenario {
         if self.uniform {
             return &self.tasks[fastrand::usize(..self.tasks.len())];
         }
+        // Unequal weights: at least two tasks, each weighing at least 1.
         let total = self.cumulative.last().copied().unwrap_or(0);
-        if total == 0 {
-            return &self.tasks[0];
-        }
         let r = fastrand::u64(0..total);
         let i = self.cumulative.partition_point(|&c| c <= r);
         &self.tasks[i.min(self.tasks.len() - 1)]
