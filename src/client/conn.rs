@@ -25,7 +25,7 @@ use super::headers::Headers;
 use super::stamped::Tcp;
 use super::tls::ALPN_H2;
 use super::ClientShared;
-use super::Request;
+use super::{FixedRequest, Request};
 
 /// The body type of every request: the engine hands over complete bodies.
 pub(crate) type ReqBody = Full<Bytes>;
@@ -117,9 +117,10 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Whether this connection serves `target`'s origin.
-    fn serves(&self, target: &Target<'_>) -> bool {
-        self.port == target.port && self.https == target.https && *self.host == *target.host_str
+    /// Whether this connection serves the origin `https`, `host` (as written in the URL),
+    /// `port`.
+    fn serves(&self, https: bool, host: &[u8], port: u16) -> bool {
+        self.port == port && self.https == https && self.host.as_bytes() == host
     }
 
     /// Waits until the connection can take a request; false when it was closed meanwhile.
@@ -140,15 +141,20 @@ impl Conn {
         }
     }
 
-    /// Sends a request and waits for the response head.
+    /// Sends a request (over HTTP/1.1 from its encoded head when `fixed` is `req` prepared)
+    /// and waits for the response head.
     pub async fn send(
         &mut self,
         req: &Request,
+        fixed: Option<&FixedRequest>,
         cookie: Option<&HeaderValue>,
     ) -> Result<(Head, PendingBody), RequestError> {
         match &mut self.sender {
             Sender::H1(c) => {
-                let h = c.send(req, &self.host_header, cookie).await?;
+                let h = match fixed {
+                    Some(f) => c.send_fixed(f, &self.host_header, cookie).await?,
+                    None => c.send(req, &self.host_header, cookie).await?,
+                };
                 let head = Head {
                     status: h.status,
                     version: h.version,
@@ -316,9 +322,10 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Takes the idle connection to `target`'s origin, if any.
-    pub fn take(&mut self, target: &Target<'_>) -> Option<Conn> {
-        let index = self.idle.iter().position(|c| c.serves(target))?;
+    /// Takes the idle connection to the origin `https`, `host` (as written in the URL),
+    /// `port`, if any.
+    pub fn take(&mut self, https: bool, host: &[u8], port: u16) -> Option<Conn> {
+        let index = self.idle.iter().position(|c| c.serves(https, host, port))?;
         Some(self.idle.swap_remove(index))
     }
 

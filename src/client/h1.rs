@@ -13,7 +13,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::FutureExt;
 use http::header::{CONTENT_LENGTH, COOKIE, HOST, USER_AGENT};
 use http::{HeaderValue, Method, StatusCode, Version};
@@ -26,7 +26,7 @@ use super::error::RequestError;
 use super::framing::{BodyKind, Framing};
 use super::headers::{self, Headers, MAX_HEADERS};
 use super::stamped::Tcp;
-use super::Request;
+use super::{FixedRequest, Request};
 
 /// Largest response head accepted (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
@@ -165,26 +165,55 @@ impl H1Conn {
         host: &HeaderValue,
         cookie: Option<&HeaderValue>,
     ) -> Result<Head, RequestError> {
-        self.broken = true; // until the exchange completes cleanly
-        self.io.tcp_mut().clear_arrival();
         self.write_buf.clear();
         encode(&mut self.write_buf, req, host, cookie);
-        let inline = req.body.len() <= INLINE_BODY;
-        if inline {
+        let rest = if is_inline(&req.body) {
             self.write_buf.extend_from_slice(&req.body);
+            None
+        } else {
+            Some(&req.body)
+        };
+        self.exchange(rest, &req.method).await
+    }
+
+    /// [`send`](Self::send) for a request whose head was encoded beforehand: the same bytes,
+    /// copied from one buffer.
+    pub async fn send_fixed(
+        &mut self,
+        fixed: &FixedRequest,
+        host: &HeaderValue,
+        cookie: Option<&HeaderValue>,
+    ) -> Result<Head, RequestError> {
+        if cookie.is_some() && fixed.has_cookie {
+            return self.send(fixed.request(), host, cookie).await;
         }
+        self.write_buf.clear();
+        encode_fixed(&mut self.write_buf, fixed, host, cookie);
+        let rest = (!fixed.inline_body).then(|| &fixed.request().body);
+        self.exchange(rest, &fixed.method).await
+    }
+
+    /// Writes the head in the write buffer, then `rest` of the body when it did not fit
+    /// behind the head, and reads the final response head.
+    async fn exchange(
+        &mut self,
+        rest: Option<&Bytes>,
+        method: &Method,
+    ) -> Result<Head, RequestError> {
+        self.broken = true; // until the exchange completes cleanly
+        self.io.tcp_mut().clear_arrival();
         self.io
             .write_all(&self.write_buf)
             .await
             .map_err(|e| RequestError::from_io(&e))?;
-        if !inline {
+        if let Some(body) = rest {
             self.io
-                .write_all(&req.body)
+                .write_all(body)
                 .await
                 .map_err(|e| RequestError::from_io(&e))?;
         }
         loop {
-            let head = self.read_head(&req.method).await?;
+            let head = self.read_head(method).await?;
             // 101 switches protocols: nothing more of HTTP/1.1 can be read on it.
             if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
                 continue;
@@ -401,16 +430,39 @@ fn malformed_chunks() -> RequestError {
 /// Encodes the request head: request line, the user's headers, then `host`, `user-agent`,
 /// `content-length` and the jar's cookies unless the user set them.
 fn encode(out: &mut Vec<u8>, req: &Request, host: &HeaderValue, cookie: Option<&HeaderValue>) {
+    let own_cookie = encode_start(out, req, cookie);
+    if !req.headers.contains_key(HOST) {
+        line(out, b"host", host.as_bytes());
+    }
+    encode_defaults(out, req);
+    encode_end(out, cookie.filter(|_| !own_cookie));
+}
+
+/// [`encode`] from a prepared head (when the request has no `cookie` of its own or the jar
+/// none to add), with the body behind it when it goes in the same write.
+fn encode_fixed(
+    out: &mut Vec<u8>,
+    fixed: &FixedRequest,
+    host: &HeaderValue,
+    cookie: Option<&HeaderValue>,
+) {
+    let (before, after, body) = fixed.parts();
+    out.extend_from_slice(before);
+    if !fixed.has_host {
+        line(out, b"host", host.as_bytes());
+    }
+    out.extend_from_slice(after);
+    encode_end(out, cookie);
+    out.extend_from_slice(body);
+}
+
+/// The request line and the user's headers, the jar's `cookie` merged into the user's own;
+/// true when it was.
+pub(super) fn encode_start(out: &mut Vec<u8>, req: &Request, cookie: Option<&HeaderValue>) -> bool {
     out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(req.url[Position::BeforePath..Position::AfterQuery].as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let mut line = |name: &[u8], value: &[u8]| {
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    };
     let mut own_cookie = false;
     for (name, value) in &req.headers {
         if name == COOKIE {
@@ -419,32 +471,53 @@ fn encode(out: &mut Vec<u8>, req: &Request, host: &HeaderValue, cookie: Option<&
                 let mut joined = value.as_bytes().to_vec();
                 joined.extend_from_slice(b"; ");
                 joined.extend_from_slice(jar.as_bytes());
-                line(name.as_str().as_bytes(), &joined);
+                line(out, name.as_str().as_bytes(), &joined);
                 continue;
             }
         }
-        line(name.as_str().as_bytes(), value.as_bytes());
+        line(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    if !req.headers.contains_key(HOST) {
-        line(b"host", host.as_bytes());
-    }
+    own_cookie
+}
+
+/// `user-agent` and `content-length` unless the user set them.
+pub(super) fn encode_defaults(out: &mut Vec<u8>, req: &Request) {
     if !req.headers.contains_key(USER_AGENT) {
-        line(b"user-agent", super::DEFAULT_USER_AGENT.as_bytes());
+        line(out, b"user-agent", super::DEFAULT_USER_AGENT.as_bytes());
     }
     if super::wants_length(req) && !req.headers.contains_key(CONTENT_LENGTH) {
         let mut digits = itoa::Buffer::new();
-        line(b"content-length", digits.format(req.body.len()).as_bytes());
+        line(
+            out,
+            b"content-length",
+            digits.format(req.body.len()).as_bytes(),
+        );
     }
-    if let (Some(jar), false) = (cookie, own_cookie) {
-        line(b"cookie", jar.as_bytes());
+}
+
+/// The jar's cookies as a header of their own, then the blank line ending the head.
+fn encode_end(out: &mut Vec<u8>, cookie: Option<&HeaderValue>) {
+    if let Some(jar) = cookie {
+        line(out, b"cookie", jar.as_bytes());
     }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether `body` goes out behind the head in the same write.
+pub(super) fn is_inline(body: &[u8]) -> bool {
+    body.len() <= INLINE_BODY
+}
+
+fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use http::HeaderMap;
 
     #[test]
@@ -474,5 +547,85 @@ mod tests {
                 super::super::DEFAULT_USER_AGENT
             )
         );
+    }
+
+    /// A prepared head sends the very bytes [`encode`] would, body included, whatever the
+    /// request sets itself and whether the jar has cookies.
+    #[test]
+    fn prepared_heads_send_what_encode_sends() {
+        let big = Bytes::from(vec![b'x'; INLINE_BODY + 1]);
+        type Case = (
+            Method,
+            &'static str,
+            Vec<(&'static str, &'static str)>,
+            Bytes,
+        );
+        let cases: Vec<Case> = vec![
+            (Method::GET, "http://h/", vec![], Bytes::new()),
+            (
+                Method::GET,
+                "http://h:8/a?b=1#f",
+                vec![("x-a", "1"), ("x-b", "2")],
+                Bytes::new(),
+            ),
+            (
+                Method::POST,
+                "https://h/p",
+                vec![("host", "other")],
+                Bytes::from_static(b"{}"),
+            ),
+            (
+                Method::PUT,
+                "http://[::1]:9/",
+                vec![("user-agent", "me")],
+                Bytes::new(),
+            ),
+            (
+                Method::POST,
+                "http://h/",
+                vec![("content-length", "3")],
+                Bytes::from_static(b"abc"),
+            ),
+            (Method::POST, "http://h/", vec![], big),
+            (
+                Method::HEAD,
+                "http://h/",
+                vec![("cookie", "own=1")],
+                Bytes::new(),
+            ),
+        ];
+        let host = HeaderValue::from_static("h:8");
+        let jar = HeaderValue::from_static("sid=42");
+        for (method, url, headers, body) in cases {
+            let mut map = HeaderMap::new();
+            for (k, v) in headers {
+                map.append(k, HeaderValue::from_static(v));
+            }
+            let req = Request {
+                method,
+                url: url::Url::parse(url).unwrap(),
+                headers: map,
+                body,
+            };
+            let fixed = FixedRequest::new(req.clone()).unwrap();
+            for cookie in [None, Some(&jar)] {
+                if cookie.is_some() && fixed.has_cookie {
+                    continue; // sent through `encode` itself (see `send_fixed`)
+                }
+                let mut want = Vec::new();
+                encode(&mut want, &req, &host, cookie);
+                if is_inline(&req.body) {
+                    want.extend_from_slice(&req.body);
+                }
+                let mut got = Vec::new();
+                encode_fixed(&mut got, &fixed, &host, cookie);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{url}"
+                );
+                assert_eq!(fixed.inline_body, is_inline(&req.body), "{url}");
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ mod body;
 mod conn;
 mod cookies;
 pub mod error;
+mod fixed;
 mod framing;
 mod h1;
 pub mod headers;
@@ -24,6 +25,7 @@ mod status;
 mod tls;
 
 pub use error::{describe_status, RequestError};
+pub use fixed::FixedRequest;
 
 use std::borrow::Borrow;
 use std::future::Future;
@@ -149,11 +151,30 @@ impl UserClient {
     }
 
     /// Send one request (following redirects), within the configured timeout. Takes the
-    /// request by reference too: a step whose request is the same every time lends it, and
-    /// nothing is copied unless a redirect changes it.
+    /// request by reference too: nothing is copied unless a redirect changes it.
     pub async fn send(
         &mut self,
         req: impl Borrow<Request>,
+        keep_body: bool,
+    ) -> Result<Response, RequestError> {
+        self.send_within(req.borrow(), None, keep_body).await
+    }
+
+    /// [`send`](Self::send) for a request prepared for repeated sends (a step whose request
+    /// is the same every time lends it).
+    pub async fn send_fixed(
+        &mut self,
+        fixed: &FixedRequest,
+        keep_body: bool,
+    ) -> Result<Response, RequestError> {
+        self.send_within(fixed.request(), Some(fixed), keep_body)
+            .await
+    }
+
+    async fn send_within(
+        &mut self,
+        req: &Request,
+        fixed: Option<&FixedRequest>,
         keep_body: bool,
     ) -> Result<Response, RequestError> {
         let limit = self.shared.config.timeout;
@@ -166,7 +187,7 @@ impl UserClient {
             .take()
             .unwrap_or_else(|| Box::pin(tokio::time::sleep_until(deadline)));
         let result = {
-            let exchange = self.send_following(req.borrow(), keep_body);
+            let exchange = self.send_following(req, fixed, keep_body);
             tokio::pin!(exchange);
             std::future::poll_fn(|cx| {
                 if let Poll::Ready(result) = exchange.as_mut().poll(cx) {
@@ -202,6 +223,7 @@ impl UserClient {
     async fn send_following(
         &mut self,
         req: &Request,
+        fixed: Option<&FixedRequest>,
         keep_body: bool,
     ) -> Result<Response, RequestError> {
         let max = self.shared.config.max_redirects;
@@ -209,8 +231,11 @@ impl UserClient {
         // The request as the last redirect changed it (owned only from the first one on).
         let mut redirected: Option<Request> = None;
         loop {
-            let current = redirected.as_ref().unwrap_or(req);
-            let response = self.exchange(current, keep_body).await?;
+            // The prepared head is `req`'s: a redirected request is encoded afresh.
+            let response = match &redirected {
+                Some(next) => self.exchange(next, None, keep_body).await?,
+                None => self.exchange(req, fixed, keep_body).await?,
+            };
             let followable = redirect::is_followed(response.status)
                 && response.headers.contains_key(http::header::LOCATION);
             if max == 0 || !followable {
@@ -231,29 +256,41 @@ impl UserClient {
         }
     }
 
-    /// One request/response exchange on this user's connection to the request's origin.
-    async fn exchange(&mut self, req: &Request, keep_body: bool) -> Result<Response, RequestError> {
-        let target = Target::from_url(&req.url)?;
-        let mut conn = match self.pool.take(&target) {
+    /// One request/response exchange on this user's connection to the request's origin
+    /// (`fixed`: `req` prepared, whose origin is known without parsing the URL).
+    async fn exchange(
+        &mut self,
+        req: &Request,
+        fixed: Option<&FixedRequest>,
+        keep_body: bool,
+    ) -> Result<Response, RequestError> {
+        let pooled = match fixed {
+            Some(f) => self.pool.take(f.https, f.host(), f.port),
+            None => {
+                let t = Target::from_url(&req.url)?;
+                self.pool.take(t.https, t.host_str.as_bytes(), t.port)
+            }
+        };
+        let mut conn = match pooled {
             Some(mut pooled) => {
                 if pooled.ready().await {
                     pooled
                 } else {
                     drop(pooled);
-                    connect(&target, &self.shared).await?
+                    connect(&Target::from_url(&req.url)?, &self.shared).await?
                 }
             }
-            None => connect(&target, &self.shared).await?,
+            None => connect(&Target::from_url(&req.url)?, &self.shared).await?,
         };
         let cookie = self.jar.header_for(&req.url);
-        let (head, pending) = match conn.send(req, cookie.as_ref()).await {
+        let (head, pending) = match conn.send(req, fixed, cookie.as_ref()).await {
             Ok(sent) => sent,
             // The peer closed the kept-alive connection (idle timeout) before reading the
             // request: once more on a fresh one, unless the request may not be repeated.
             Err(e) if conn.reused && e.is_stale_connection() && is_idempotent(&req.method) => {
                 drop(conn);
-                conn = connect(&target, &self.shared).await?;
-                conn.send(req, cookie.as_ref()).await?
+                conn = connect(&Target::from_url(&req.url)?, &self.shared).await?;
+                conn.send(req, fixed, cookie.as_ref()).await?
             }
             Err(e) => return Err(e),
         };

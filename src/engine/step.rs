@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use http::HeaderMap;
+use http::{HeaderMap, Method};
 
 use super::outcome::{check, Failure};
-use crate::client::{Request, Response};
+use crate::client::{FixedRequest, Request, Response};
 use crate::plan::template::{RenderCtx, Template};
 use crate::plan::{json_path, Body, CaptureSource, Step};
 
@@ -44,8 +44,9 @@ pub struct PreparedStep {
 #[derive(Debug)]
 #[repr(C, align(64))]
 struct Hot {
-    /// The whole request when nothing in it is dynamic: lent to every send, never rebuilt.
-    static_request: Option<Request>,
+    /// The whole request when nothing in it is dynamic: lent to every send, never rebuilt,
+    /// its head encoded once (what a send reads of it comes first in it).
+    static_request: Option<FixedRequest>,
     /// The statistics name when it does not depend on rendering.
     static_name: Option<Arc<str>>,
     /// This step's statistics slot in every worker when its name is fixed for the run
@@ -63,11 +64,32 @@ struct Hot {
 /// A request built for sending (or lent, when the step is static), with its statistics
 /// name.
 pub struct Built<'a> {
-    pub request: Cow<'a, Request>,
+    pub request: Outgoing<'a>,
     /// Lent when fixed: no reference count touched per request.
     pub name: Cow<'a, Arc<str>>,
     /// The step's statistics slot, when `name` is the step's fixed name.
     pub slot: Option<usize>,
+}
+
+/// A step's request for one send.
+// As large as the `Cow<Request>` it replaced: it lives only for the send, and boxing the
+// rendered request would add an allocation to every dynamic request.
+#[allow(clippy::large_enum_variant)]
+pub enum Outgoing<'a> {
+    /// The step's own fixed request, lent.
+    Fixed(&'a FixedRequest),
+    /// Rendered for this send.
+    Built(Request),
+}
+
+impl Outgoing<'_> {
+    /// The request's method (for its statistics).
+    pub fn method(&self) -> &Method {
+        match self {
+            Outgoing::Fixed(f) => &f.method,
+            Outgoing::Built(r) => &r.method,
+        }
+    }
 }
 
 impl PreparedStep {
@@ -103,12 +125,14 @@ impl PreparedStep {
             Some(_) => None,
         };
         let static_request = match (&static_url, &static_headers, static_body) {
-            (Some(url), Some(headers), Some(body)) => Some(Request {
+            // A URL the client refuses is left to the send, which reports it.
+            (Some(url), Some(headers), Some(body)) => FixedRequest::new(Request {
                 method: step.method.clone(),
                 url: url.clone(),
                 headers: headers.clone(),
                 body,
-            }),
+            })
+            .ok(),
             _ => None,
         };
         PreparedStep {
@@ -158,7 +182,7 @@ impl PreparedStep {
         let hot = &self.hot;
         if let (Some(request), Some(name)) = (&hot.static_request, &hot.static_name) {
             return Ok(Built {
-                request: Cow::Borrowed(request),
+                request: Outgoing::Fixed(request),
                 name: Cow::Borrowed(name),
                 slot: hot.slot,
             });
@@ -203,7 +227,7 @@ impl PreparedStep {
             Some(Body::Raw(t)) => Bytes::from(t.render(ctx).map_err(template_err("body"))?),
         };
         Ok(Built {
-            request: Cow::Owned(Request {
+            request: Outgoing::Built(Request {
                 method: self.step.method.clone(),
                 url,
                 headers,

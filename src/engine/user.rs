@@ -17,7 +17,7 @@ use crate::stats::unix_now;
 
 use super::outcome::Failure;
 use super::run::{PreparedScenario, RunCtx};
-use super::step::PreparedStep;
+use super::step::{Outgoing, PreparedStep};
 use super::worker::{Ticket, WorkerLocal};
 
 /// How a running user is told to stop.
@@ -187,7 +187,7 @@ impl User {
                     return it;
                 }
             };
-            let method = built.request.method.clone();
+            let method = built.request.method().clone();
             let sent_at = Instant::now();
             if let Some(t) = intended {
                 self.local
@@ -195,7 +195,10 @@ impl User {
                     .borrow_mut()
                     .record_start(micros(sent_at.saturating_duration_since(t.due)));
             }
-            let result = self.client.send(&*built.request, step.keep_body()).await;
+            let result = match &built.request {
+                Outgoing::Fixed(fixed) => self.client.send_fixed(fixed, step.keep_body()).await,
+                Outgoing::Built(request) => self.client.send(request, step.keep_body()).await,
+            };
             let now = Instant::now();
             // The response's arrival (kernel timestamp) when known: the time this task took
             // to wake up and read it is the generator's, not the target's.
