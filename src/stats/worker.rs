@@ -60,11 +60,13 @@ pub struct WorkerStats {
 /// Per-entry figures. A step whose name is fixed for the run records into its own slot
 /// (see `slots`): an index and a pointer comparison per request instead of hashing and
 /// comparing the name (with 100 names that lookup was the worker's largest statistics
-/// cost). Other names are looked up by name.
+/// cost). Other names are looked up by name, hashed with foldhash: std's SipHash took about
+/// half of such a request's recording (two hashes of the name per request), and foldhash is
+/// seeded per process like SipHash, so a target cannot aim names at one bucket.
 #[derive(Debug, Default)]
 struct Entries {
     slots: Slots,
-    named: HashMap<String, Vec<(String, StatsEntry)>>,
+    named: foldhash::HashMap<String, Vec<(String, StatsEntry)>>,
 }
 
 impl WorkerStats {
