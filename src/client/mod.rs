@@ -277,10 +277,10 @@ impl UserClient {
                     pooled
                 } else {
                     drop(pooled);
-                    connect(&Target::from_url(&req.url)?, &self.shared).await?
+                    connect(&req.url, &self.shared).await?
                 }
             }
-            None => connect(&Target::from_url(&req.url)?, &self.shared).await?,
+            None => connect(&req.url, &self.shared).await?,
         };
         let cookie = self.jar.header_for(&req.url);
         let (head, pending) = match conn.send(req, fixed, cookie.as_ref()).await {
@@ -289,7 +289,7 @@ impl UserClient {
             // request: once more on a fresh one, unless the request may not be repeated.
             Err(e) if conn.reused && e.is_stale_connection() && is_idempotent(&req.method) => {
                 drop(conn);
-                conn = connect(&Target::from_url(&req.url)?, &self.shared).await?;
+                conn = connect(&req.url, &self.shared).await?;
                 conn.send(req, fixed, cookie.as_ref()).await?
             }
             Err(e) => return Err(e),
@@ -322,10 +322,12 @@ impl UserClient {
     }
 }
 
-/// Opens a connection, boxed: connecting (DNS, TLS, HTTP/2 handshake) is the rare path, and
-/// its large state inline would make every request's future as large (and moved as often).
-async fn connect(target: &Target<'_>, shared: &ClientShared) -> Result<conn::Conn, RequestError> {
-    Box::pin(conn::connect(target, shared)).await
+/// Opens a connection to `url`'s origin, boxed: connecting (DNS, TLS, HTTP/2 handshake) is
+/// the rare path, and its large state inline would make every request's future as large
+/// (and moved as often).
+async fn connect(url: &url::Url, shared: &ClientShared) -> Result<conn::Conn, RequestError> {
+    let target = Target::from_url(url)?;
+    Box::pin(conn::connect(&target, shared)).await
 }
 
 /// Whether a request may be sent again when its connection turned out to be closed
