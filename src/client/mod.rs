@@ -9,12 +9,14 @@
 //! - `cookies`: the per-user cookie jar.
 //! - `redirect`: how redirects are followed.
 //! - `error`: [`RequestError`], the small enum every transport failure becomes, and (from
-//!   `status`) the rendering of HTTP error statuses into grouped messages.
+//!   `status`, reading the body's explanation with `excerpt`) the rendering of HTTP error
+//!   statuses into grouped messages.
 
 mod body;
 mod conn;
 mod cookies;
 pub mod error;
+mod excerpt;
 mod fixed;
 mod framing;
 mod h1;

@@ -1,16 +1,26 @@
-//! Rendering of HTTP error statuses into the message failures are grouped by: status code,
-//! reason, and a short excerpt the server gave (a JSON `error` / `message` / `detail` field,
-//! an HTML page's title or first heading, or the first line of a text body).
+//! Rendering of HTTP error statuses into the message failures are grouped by: the status
+//! code and reason, then what the server said about the cause (see `excerpt` for where in
+//! a JSON, HTML or text body that is found), e.g.
+//! `500 Internal Server Error: database error: connection failed: ... FATAL: sorry, too
+//! many clients already`.
+//!
+//! The parts a body gives are joined with `: ` after three cleanups: whitespace collapses
+//! to single spaces, a part that only repeats the status line (`Internal Server Error`,
+//! `Server Error (500)`, `Error`) is dropped, and so is a part already said by an earlier one
+//! (an `<h1>` that repeats the `<title>`). The excerpt is capped at [`EXCERPT_CHARS`].
 
 use http::StatusCode;
-use serde_json::Value;
+
+use super::excerpt;
 
 /// Longest excerpt, in characters, appended to the status.
-const EXCERPT_CHARS: usize = 200;
+pub const EXCERPT_CHARS: usize = 300;
 
-/// The grouped message for an HTTP error status: status, reason and a short excerpt of the
-/// body (the `error` / `message` / `detail` field of a JSON body when there is one), e.g.
-/// `500 Internal Server Error: (OperationalError) 1040: Too many connections`.
+/// Words that say nothing beside a status line (`Error`, `HTTP Status 500`).
+const FILLER_WORDS: [&str; 5] = ["error", "http", "status", "code", "response"];
+
+/// The grouped message for an HTTP error status: status, reason and every explanatory part
+/// of the body, e.g. `400 Bad Request: invalid request: user_id must be a positive integer`.
 pub fn describe_status(status: StatusCode, body: &[u8]) -> String {
     let mut out = format!(
         "{} {}",
@@ -20,138 +30,62 @@ pub fn describe_status(status: StatusCode, body: &[u8]) -> String {
     // Unknown codes have no reason: do not leave a trailing space.
     let trimmed_len = out.trim_end().len();
     out.truncate(trimmed_len);
-    if let Some(excerpt) = excerpt(body) {
-        out.push_str(": ");
-        out.push_str(&excerpt);
-    }
-    out
-}
-
-/// The short, single-line explanation a body gives, if any.
-fn excerpt(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let raw = json_message(text)
-        .or_else(|| html_message(text))
-        .or_else(|| first_line(text))?;
-    let clean = collapse_whitespace(&raw);
-    if clean.is_empty() {
-        return None;
-    }
-    Some(cut(&clean, EXCERPT_CHARS))
-}
-
-/// The `error`, `message` or `detail` field of a JSON object body.
-fn json_message(text: &str) -> Option<String> {
-    if !text.starts_with('{') {
-        return None;
-    }
-    let value: Value = serde_json::from_str(text).ok()?;
-    let object = value.as_object()?;
-    ["error", "message", "detail"]
-        .iter()
-        .filter_map(|key| object.get(*key))
-        .find_map(field_message)
-}
-
-/// The text of one error field: a string, an object's `message` (or `msg` / `detail`), or
-/// the first item of a list (FastAPI validation errors: `[{"msg": ...}]`).
-fn field_message(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        Value::Object(map) => ["message", "msg", "detail", "error"]
-            .iter()
-            .filter_map(|key| map.get(*key))
-            .find_map(|v| v.as_str().filter(|s| !s.trim().is_empty()))
-            .map(str::to_string),
-        Value::Array(items) => items.first().and_then(field_message),
-        _ => None,
-    }
-}
-
-/// For an HTML (or XML) body: the `<title>`, else the first `<h1>`, else the first line of text.
-fn html_message(text: &str) -> Option<String> {
-    let head: String = text
-        .chars()
-        .take(512)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let looks_html = head.starts_with('<')
-        || ["<html", "<!doctype", "<body", "<title", "<h1"]
-            .iter()
-            .any(|tag| head.contains(tag));
-    if !looks_html {
-        return None;
-    }
-    let from_tag = |tag: &str| {
-        element_text(text, tag)
-            .map(|inner| decode_entities(&strip_tags(inner)))
-            .filter(|s| !s.trim().is_empty())
-    };
-    from_tag("title")
-        .or_else(|| from_tag("h1"))
-        .or_else(|| first_line(&decode_entities(&strip_tags(text))))
-}
-
-/// The inner text of the first `<tag ...>...</tag>` (ASCII case-insensitive).
-fn element_text<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
-    let open = find_ascii_ci(text, &format!("<{tag}"))?;
-    let after_open = open + text[open..].find('>')? + 1;
-    let close = find_ascii_ci(&text[after_open..], &format!("</{tag}"))?;
-    Some(&text[after_open..after_open + close])
-}
-
-/// Byte offset of `needle` (lowercase ASCII) in `haystack`, ignoring ASCII case.
-fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
-    let hay = haystack.as_bytes();
-    let needle = needle.as_bytes();
-    if needle.len() > hay.len() {
-        return None;
-    }
-    (0..=hay.len() - needle.len()).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
-}
-
-/// The text with every `<...>` tag (and comment) replaced by a space.
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
+    let repeats = |part: &str| repeats_status(part, status);
+    let mut kept: Vec<String> = Vec::new();
+    for raw in excerpt::parts(&text, &repeats) {
+        let part = collapse_whitespace(&raw);
+        if part.is_empty() || repeats(&part) {
+            continue;
         }
+        let folded = part.to_lowercase();
+        if kept.iter().any(|k| k.to_lowercase().contains(&folded)) {
+            continue;
+        }
+        // A later part that includes an earlier one says it better.
+        kept.retain(|k| !folded.contains(&k.to_lowercase()));
+        kept.push(part);
+    }
+    if !kept.is_empty() {
+        out.push_str(": ");
+        out.push_str(&cut(&join(&kept), EXCERPT_CHARS));
     }
     out
 }
 
-/// Decodes the handful of entities error pages commonly use.
-fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_string();
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
+/// Whether `part` says nothing the status line does not: without the code and filler words
+/// (`error`, `http`, ...), its letters are part of the reason's (`Server Error (500)` beside
+/// `500 Internal Server Error`, nginx's `504 Gateway Time-out` beside `504 Gateway Timeout`).
+fn repeats_status(part: &str, status: StatusCode) -> bool {
+    let code = status.as_u16().to_string();
+    let reason: String = status
+        .canonical_reason()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let rest: String = part
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty() && *w != code && !FILLER_WORDS.contains(&w.as_str()))
+        .collect();
+    rest.is_empty() || (!reason.is_empty() && reason.contains(&rest))
 }
 
-/// The first non-blank line, trimmed.
-fn first_line(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty())
-        .map(str::to_string)
+/// The kept parts joined with `: `; a part's closing `.` or `:` is dropped before the
+/// next one (`You do not have enough credit: Your current balance is 30, ...`).
+fn join(parts: &[String]) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            let end = out.trim_end_matches(['.', ':']).len();
+            out.truncate(end);
+            out.push_str(": ");
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// Runs of whitespace and control characters become one space; ends trimmed.
@@ -188,33 +122,82 @@ fn cut(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
+    fn status(code: u16) -> StatusCode {
+        StatusCode::from_u16(code).unwrap()
+    }
+
     #[test]
     fn helpers() {
         assert_eq!(cut("héllo", 2), "hé…");
         assert_eq!(cut("abc", 3), "abc");
         assert_eq!(collapse_whitespace(" a \t\r b\u{0}c "), "a b c");
-        assert_eq!(find_ascii_ci("xx<TITLE>", "<title"), Some(2));
-        assert_eq!(strip_tags("<b>bold</b>text"), " bold text");
+    }
+
+    #[test]
+    fn what_repeats_the_status() {
+        let s500 = status(500);
+        for same in [
+            "Internal Server Error",
+            "500 Internal Server Error",
+            "Server Error (500)",
+            "Error",
+            "HTTP Status 500 – Internal Server Error",
+            "(500)",
+        ] {
+            assert!(repeats_status(same, s500), "{same}");
+        }
+        for telling in ["database error", "Whitelabel Error Page", "nginx/1.22.1"] {
+            assert!(!repeats_status(telling, s500), "{telling}");
+        }
+        assert!(repeats_status("502 Bad Gateway", status(502)));
+        assert!(repeats_status("504 Gateway Time-out", status(504)));
+        assert!(!repeats_status("Not Found", status(500)));
     }
 
     #[test]
     fn long_invalid_and_cut_bodies() {
-        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        let s500 = status(500);
         let long = "é".repeat(500);
-        let message = describe_status(status, long.as_bytes());
+        let message = describe_status(s500, long.as_bytes());
         let excerpt = message.strip_prefix("500 Internal Server Error: ").unwrap();
         assert_eq!(excerpt.chars().count(), EXCERPT_CHARS + 1);
         assert!(excerpt.ends_with('…'));
-        let lossy = describe_status(status, b"bad \xff bytes");
+        let lossy = describe_status(s500, b"bad \xff bytes");
         assert_eq!(lossy, "500 Internal Server Error: bad \u{fffd} bytes");
-        // A JSON body cut at the excerpt size falls back to its text.
-        let cut = describe_status(status, br#"{"error":"unfinish"#);
+        // A JSON body cut short falls back to its text.
+        let cut = describe_status(s500, br#"{"error":"unfinish"#);
         assert_eq!(cut, r#"500 Internal Server Error: {"error":"unfinish"#);
+    }
+
+    #[test]
+    fn parts_join_without_repeats() {
+        let s500 = status(500);
+        // A later part that contains an earlier one replaces it.
+        assert_eq!(
+            describe_status(
+                s500,
+                br#"{"error":"database error","detail":"database error: pool exhausted"}"#
+            ),
+            "500 Internal Server Error: database error: pool exhausted"
+        );
+        // An earlier part that contains a later one keeps it out (case-insensitive).
+        assert_eq!(
+            describe_status(
+                s500,
+                br#"{"message":"Pool exhausted (20 of 20)","reason":"pool EXHAUSTED"}"#
+            ),
+            "500 Internal Server Error: Pool exhausted (20 of 20)"
+        );
+        assert_eq!(
+            describe_status(s500, b"Internal Server Error\n\nthe cache is cold\n"),
+            "500 Internal Server Error: the cache is cold"
+        );
     }
 
     #[test]
     fn unknown_status_has_no_trailing_space() {
         let status = StatusCode::from_u16(599).unwrap();
         assert_eq!(describe_status(status, b""), "599");
+        assert_eq!(describe_status(status, b"599"), "599");
     }
 }

@@ -73,6 +73,7 @@ pub struct ExceptionKey {
 /// | hex id (8+ hex digits, with a digit and a letter) | `9f86d081`, `5e8ff9bf55ba3508` | `<id>` |
 /// | number in a URL path | `/orders/4821/items` | `/orders/<n>/items` |
 /// | number after `#` | `job #42` | `job #<n>` |
+/// | list index | `body.items[3].qty` | `body.items[<n>].qty` |
 /// | number after an id key | `id=7`, `user_id: 17`, `"orderId": 42` | `id=<n>`, ... |
 /// | number after a thing's name | `order 4821`, `user 17`, `session 3` | `order <n>`, ... |
 ///
@@ -94,6 +95,8 @@ pub fn normalise(message: &str) -> String {
             (r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b", "<time>"),
             (r"\b\d{6,}\b", "<n>"),
             (r"#\d+\b", "#<n>"),
+            // A list index in a field path (`body.items[3].qty`, a validation error's place).
+            (r"\[\d+\]", "[<n>]"),
             // `id`, `ID`, `user_id`, `user-id`, `userId`, `uid`, `pid`, then a number.
             (
                 r#"\b((?:[A-Za-z]+[_-])?(?:id|ID|Id)|[a-z]+I[dD]|uid|pid|tid)("?\s*[:=]\s*"?|\s+)\d+\b"#,
@@ -223,6 +226,11 @@ mod tests {
             "GET /orders/<n>/items/<n>?page=3 failed (http://127.0.0.1:8080/users/<n>)",
         );
         same(
+            "422 Unprocessable Entity: body.items[3].qty: Input should be greater than 0",
+            "422 Unprocessable Entity: body.items[0].qty: Input should be greater than 0",
+            "422 Unprocessable Entity: body.items[<n>].qty: Input should be greater than 0",
+        );
+        same(
             "request 9f86d081 at 12:01:33.120",
             "request 1a2b3c4d5e6f at 9:59:00",
             "request <id> at <time>",
@@ -241,6 +249,10 @@ mod tests {
             "invalid peer certificate: UnknownIssuer",
             "paid 42 times; deadbeef cafe 12345",
             "ORA-00001: unique constraint violated",
+            // The cause's words, quotes, address and port all stay.
+            r#"500 Internal Server Error: database error: connection failed: connection to server at "127.0.0.1", port 55432 failed: FATAL: sorry, too many clients already"#,
+            "502 Bad Gateway: nginx/1.22.1",
+            "500 Internal Server Error: Error: connect ECONNREFUSED 127.0.0.1:5432",
         ] {
             assert_eq!(normalise(message), message);
         }

@@ -21,6 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 mod bench;
+pub mod shapes;
 
 /// A GET of `url` with no headers.
 pub fn get_request(url: url::Url) -> surge::client::Request {
@@ -170,6 +171,13 @@ async fn route(
     let path = req.uri().path().to_string();
     let resp = match path.as_str() {
         "/hello" => text(StatusCode::OK, "hello"),
+        p if p.starts_with("/shape/") => {
+            let shape = &shapes::SHAPES[p["/shape/".len()..].parse::<usize>().unwrap()];
+            let mut resp = text(StatusCode::from_u16(shape.status).unwrap(), shape.body);
+            resp.headers_mut()
+                .insert("content-type", shape.content_type.parse().unwrap());
+            resp
+        }
         "/close" => {
             let mut resp = text(StatusCode::OK, "bye");
             resp.headers_mut()
