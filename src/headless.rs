@@ -63,6 +63,9 @@ pub async fn run_until<W: Write>(
     hurry: impl std::future::Future<Output = ()>,
 ) -> Result<Outcome, HeadlessError> {
     let config = settings.engine_config();
+    for w in &settings.plan.warnings {
+        eprintln!("surge: warning: {w}");
+    }
     let mut csv = match &settings.csv {
         Some(prefix) => Some(CsvFiles::create(prefix, settings.csv_full_history)?),
         None => None,

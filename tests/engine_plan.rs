@@ -217,6 +217,83 @@ capture = { missing = { json = "data.missing" } }
     .await;
 }
 
+/// A Flask + PostgreSQL API out of connections, as a user's plan meets it: the grouped
+/// failures carry PostgreSQL's own words, a check's `message` says what the plan means, and
+/// a message that cannot be rendered leaves Surge's own and is reported as an exception.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_carry_the_servers_cause_and_the_plans_words() {
+    within(20, async {
+        let target = Target::start();
+        let dir = tempfile::tempdir().unwrap();
+        let plan = r#"
+[[scenarios]]
+name = "lab"
+wait = { constant = 0.05 }
+
+[[scenarios.tasks]]
+name = "POST /orders"
+method = "POST"
+path = "/lab/orders"
+json = { user_id = "{{ random_int(1, 100) }}", items = { "$for" = "id in random_sample(range(1, 51), random_int(1, 5))", "$each" = { product_id = "{{ id }}", quantity = "{{ random_int(1, 3) }}" } } }
+
+[[scenarios.tasks]]
+name = "bad user"
+method = "POST"
+path = "/lab/orders"
+json = { user_id = 0 }
+
+[[scenarios.tasks]]
+name = "worded"
+method = "POST"
+path = "/lab/orders"
+json = { user_id = "{{ surge.user + 1 }}" }
+check = { status = 201, message = "HTTP {{ status }}: {{ json.detail }}" }
+
+[[scenarios.tasks]]
+name = "busy"
+path = "/lab/busy"
+check = { message = "HTTP {{ status }}: {{ json.detail }}" }
+"#;
+        let snap = run(&target, dir.path(), plan, 4, 1500).await;
+        let groups = |name: &str| -> Vec<String> {
+            snap.failures
+                .iter()
+                .filter(|f| f.name == name)
+                .map(|f| f.message.clone())
+                .collect()
+        };
+        assert_eq!(
+            groups("POST /orders"),
+            vec![r#"500 Internal Server Error: database error: connection failed: connection to server at "127.0.0.1", port 55432 failed: FATAL: sorry, too many clients already"#]
+        );
+        assert_eq!(
+            groups("bad user"),
+            vec!["400 Bad Request: invalid request: user_id must be a positive integer"]
+        );
+        assert_eq!(
+            groups("worded"),
+            vec![r#"HTTP 500: connection failed: connection to server at "127.0.0.1", port 55432 failed: FATAL: sorry, too many clients already"#]
+        );
+        // Plain text has no json.detail: Surge's message stays, the plan's error is shown.
+        assert_eq!(groups("busy"), vec!["503 Service Unavailable: service overloaded"]);
+        let busy = entry(&snap, "GET", "busy");
+        assert_eq!(busy.num_failures, busy.num_requests);
+        let x: Vec<_> = snap
+            .exceptions
+            .iter()
+            .filter(|x| x.origin.contains("task \"busy\""))
+            .collect();
+        assert_eq!(x.len(), 1, "{:?}", snap.exceptions);
+        assert!(x[0].message.starts_with("check message: "), "{}", x[0].message);
+        assert_eq!(x[0].count, busy.num_requests);
+        for name in ["POST /orders", "bad user", "worded"] {
+            let e = entry(&snap, "POST", name);
+            assert!(e.num_requests > 0 && e.num_failures == e.num_requests, "{name}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_rows_go_to_consecutive_users() {
     within(20, async {

@@ -11,6 +11,10 @@ use surge::plan::{parse, Body, CaptureSource, LoadProfile, Plan, Step, WaitTime}
 #[path = "plan/runtime.rs"]
 mod runtime;
 
+/// Surge's variables, check messages, `$for` lists and the plan's warnings.
+#[path = "plan/templating.rs"]
+mod templating;
+
 /// Every kind of mistake gives `FILE:LINE:COL: KEY: message`.
 #[path = "plan/errors.rs"]
 mod errors;

@@ -57,11 +57,7 @@ fuzz_target!(|input: Input| {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     });
-    let ctx = RenderCtx {
-        user_id: input.user_id,
-        vars: &vars,
-        row: row.as_ref(),
-    };
+    let ctx = RenderCtx::new(input.user_id, &vars, row.as_ref());
     if let Ok(t) = Template::compile(input.template) {
         let _ = t.render(&ctx);
     }

@@ -16,6 +16,8 @@ pub enum Failure {
     UnexpectedStatus { got: u16, expected: Vec<u16> },
     /// A body check that did not hold.
     Check(String),
+    /// The plan's own words for a failed check (its `message`, rendered).
+    Custom(String),
 }
 
 impl fmt::Display for Failure {
@@ -28,6 +30,7 @@ impl fmt::Display for Failure {
                 write!(f, "expected status {}, got {got}", list.join(" or "))
             }
             Failure::Check(s) => write!(f, "check failed: {s}"),
+            Failure::Custom(s) => f.write_str(s),
         }
     }
 }

@@ -10,7 +10,7 @@ use http::{HeaderMap, Method};
 
 use super::outcome::{check, Failure};
 use crate::client::{FixedRequest, Request, Response};
-use crate::plan::template::{RenderCtx, Template};
+use crate::plan::template::{RenderCtx, ResponseVars, Template};
 use crate::plan::{json_path, Body, CaptureSource, Step};
 
 /// An error of the plan's own logic at run time: recorded as an exception, not a failure.
@@ -110,11 +110,7 @@ impl PreparedStep {
             .all(|(_, t)| t.as_literal().is_some());
         let static_headers = if all_literal {
             let ctx_vars = Default::default();
-            let ctx = RenderCtx {
-                user_id: 0,
-                vars: &ctx_vars,
-                row: None,
-            };
+            let ctx = RenderCtx::new(0, &ctx_vars, None);
             headers(plan_headers, &step.headers, &ctx).ok()
         } else {
             None
@@ -141,6 +137,7 @@ impl PreparedStep {
                 static_name,
                 slot: None,
                 keep_body: step.checks.needs_body()
+                    || step.checks.message_reads_body()
                     || step.captures.iter().any(|c| c.source.needs_body()),
                 status_only: step.checks.status.is_empty() && !step.checks.needs_body(),
                 captures: !step.captures.is_empty(),
@@ -170,6 +167,35 @@ impl PreparedStep {
             return None;
         }
         check(resp, &self.step.checks)
+    }
+
+    /// The failure in the plan's words when the step's check has a `message`: rendered with
+    /// the response (and the user's variables in `ctx`). A message that cannot be rendered
+    /// leaves Surge's own and is returned as the plan's exception.
+    #[cold]
+    pub fn explain(
+        &self,
+        failure: Failure,
+        resp: &Response,
+        ctx: &RenderCtx,
+    ) -> (Failure, Option<PlanException>) {
+        let Some(template) = &self.step.checks.message else {
+            return (failure, None);
+        };
+        let response = response_vars(resp, failure.to_string());
+        let ctx = RenderCtx {
+            response: Some(&response),
+            ..*ctx
+        };
+        match template.render(&ctx) {
+            // One line, as every grouped message: a table row, a CSV cell.
+            Ok(text) if !text.trim().is_empty() => (
+                Failure::Custom(text.split_whitespace().collect::<Vec<_>>().join(" ")),
+                None,
+            ),
+            Ok(_) => (failure, None),
+            Err(e) => (failure, Some(PlanException(format!("check message: {e}")))),
+        }
     }
 
     /// Whether every request of this step has the same statistics name.
@@ -292,6 +318,28 @@ impl PreparedStep {
             vars.insert(cap.var.clone(), value);
         }
         Ok(())
+    }
+}
+
+/// What a check message sees of a response.
+fn response_vars(resp: &Response, reason: String) -> ResponseVars {
+    let mut headers = std::collections::BTreeMap::new();
+    for (name, value) in resp.headers.iter() {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|v: &mut String| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    ResponseVars {
+        status: resp.status.as_u16(),
+        reason,
+        json: serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null),
+        text: String::from_utf8_lossy(&resp.body).into_owned(),
+        headers,
     }
 }
 

@@ -172,11 +172,7 @@ impl User {
         let mut it = Iteration::default();
         for (i, step) in steps.iter().enumerate() {
             let built = {
-                let ctx = RenderCtx {
-                    user_id: self.id,
-                    vars: &self.vars,
-                    row: self.row.as_deref(),
-                };
+                let ctx = RenderCtx::new(self.id, &self.vars, self.row.as_deref());
                 step.build(&ctx)
             };
             let built = match built {
@@ -217,6 +213,18 @@ impl User {
             let (bytes, failure) = match &result {
                 Ok(resp) => (resp.body_len, step.judge(resp)),
                 Err(e) => (0, Some(Failure::Transport(e.clone()))),
+            };
+            let failure = match (failure, &result) {
+                (Some(f), Ok(resp)) if step.step.checks.message.is_some() => {
+                    let ctx = RenderCtx::new(self.id, &self.vars, self.row.as_deref());
+                    let (f, error) = step.explain(f, resp, &ctx);
+                    if let Some(e) = error {
+                        it.exception = true;
+                        self.exception(&e.0, &self.origin(task, i));
+                    }
+                    Some(f)
+                }
+                (f, _) => f,
             };
             {
                 let mut stats = self.local.stats.borrow_mut();

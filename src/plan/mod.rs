@@ -1,7 +1,8 @@
 //! Test plans: files (TOML or YAML, one schema) or a single URL, validated into [`Plan`].
 //!
 //! - `model`: the validated types the engine runs.
-//! - `template`: dynamic values (minijinja) rendered per request with the user's variables.
+//! - `template`: dynamic values (minijinja) rendered per request with the user's variables;
+//!   `functions` are the functions templates can call, `json_template` the typed JSON bodies.
 //! - `data`: CSV data files whose rows are handed to users.
 //! - `json_path`: dotted paths into JSON bodies, for checks and captures.
 //! - `schema` (raw file syntax), `validate` (raw → model) and `error` (messages with
@@ -9,7 +10,9 @@
 
 pub mod data;
 mod error;
+mod functions;
 pub mod json_path;
+mod json_template;
 pub mod model;
 mod schema;
 pub mod template;
@@ -55,6 +58,7 @@ pub fn from_url(url: &str) -> Result<Plan, PlanError> {
     };
     Ok(Plan {
         thresholds: Vec::new(),
+        warnings: Vec::new(),
         source: None,
         text: None,
         host: Some(url.to_string()),
@@ -89,15 +93,17 @@ pub fn load(path: &Path) -> Result<Plan, PlanError> {
 pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
     let format = Format::of(path)?;
     let raw = read_raw(text, path, format)?;
-    let mut plan = validate::plan(raw, path).map_err(|issue| {
-        // A missing key has no position: point at the closest enclosing key that exists.
-        // Nothing enclosing it either (a top-level key missing): the start of the file.
+    // A missing key has no position: point at the closest enclosing key that exists.
+    // Nothing enclosing it either (a top-level key missing): the start of the file.
+    let located = |issue: &error::Issue| {
         let pos = (1..=issue.path.0.len())
             .rev()
             .find_map(|n| locate(text, format, &KeyPath(issue.path.0[..n].to_vec())))
             .unwrap_or((1, 1));
         render(path, Some(pos), &issue.path, &issue.msg)
-    })?;
+    };
+    let (mut plan, warnings) = validate::plan(raw, path).map_err(|issue| located(&issue))?;
+    plan.warnings = warnings.iter().map(|w| located(w).to_string()).collect();
     plan.text = Some(text.to_string());
     Ok(plan)
 }

@@ -37,6 +37,9 @@ pub struct Plan {
     pub data: Option<Arc<DataFile>>,
     /// Threshold expressions (`thresholds = ["p95 < 500ms"]`), validated.
     pub thresholds: Vec<String>,
+    /// What is valid but probably not meant, each `FILE:LINE:COL: KEY: message` (single
+    /// braces around a template, the deprecated `user_id`): shown when the plan loads.
+    pub warnings: Vec<String>,
 }
 
 /// A user class (Locust's `User` subclass).
@@ -95,6 +98,9 @@ pub enum Body {
 pub struct Checks {
     /// Accepted statuses; empty = any status below 400.
     pub status: Vec<u16>,
+    /// The failure message when a check fails (`HTTP {{ status }}: {{ json.detail }}`),
+    /// rendered with the response's `status`, `reason`, `json`, `text` and `headers`.
+    pub message: Option<Template>,
     /// Body must parse as JSON.
     pub is_json: bool,
     /// Body must contain each of these strings.
@@ -107,6 +113,16 @@ impl Checks {
     /// Whether the body must be kept to evaluate these checks.
     pub fn needs_body(&self) -> bool {
         self.is_json || !self.contains.is_empty() || !self.json_equals.is_empty()
+    }
+
+    /// Whether the failure message reads the body (`json` or `text`), which must then be
+    /// kept for successful statuses too.
+    pub fn message_reads_body(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| {
+            m.names()
+                .iter()
+                .any(|n| matches!(n.split('.').next(), Some("json" | "text")))
+        })
     }
 }
 

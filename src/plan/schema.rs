@@ -162,6 +162,8 @@ pub struct RawStep {
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
     pub status: Option<OneOrMany<i64>>,
+    /// Failure message template, rendered with the response when a check fails.
+    pub message: Option<String>,
     pub json: Option<bool>,
     pub contains: Option<OneOrMany<String>>,
     pub equals: Option<Table<serde_json::Value>>,

@@ -1,44 +1,134 @@
 //! Dynamic values in plans, rendered per request with minijinja.
 //!
-//! Owns the one process-wide minijinja environment (strict undefined, the plan functions
-//! `random_int`, `random_choice`, `uuid`, `seq` and `env`), compiled string templates and JSON
-//! body templates. Templates are compiled once when the plan loads; plain text never touches
-//! minijinja when rendered.
+//! Owns the one process-wide minijinja environment (strict undefined, the functions of
+//! `functions`), compiled string templates and expressions, and what a template sees when
+//! it renders ([`RenderCtx`]). Templates are compiled once when the plan loads; plain text
+//! never touches minijinja when rendered. JSON bodies built from templates are
+//! `json_template`'s.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::value::Value;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+pub use super::functions::PLAN_FUNCTIONS;
+pub use super::json_template::JsonTemplate;
 
 /// The variables of one user: captured values, by name.
 pub type Vars = HashMap<String, serde_json::Value>;
 
+/// The namespace of Surge's own variables (`surge.user`), which no capture can take.
+pub const SURGE_VARS: &str = "surge";
+
+/// The fields of `surge`, each with what it is (for errors and the reference).
+pub const SURGE_FIELDS: [(&str, &str); 1] = [("user", "0-based number of the virtual user")];
+
+/// Surge's user number under its old name, kept working (deprecated: it collides with the
+/// field every API calls `user_id`). A capture of that name takes it over.
+pub const DEPRECATED_USER_ID: &str = "user_id";
+
+/// What a check's failure message sees of the response it judges.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ResponseVars {
+    /// The status code.
+    pub status: u16,
+    /// Surge's own message for the failure (`500 Internal Server Error: ...`,
+    /// `expected status 201, got 200`, `check failed: ...`).
+    pub reason: String,
+    /// The body parsed as JSON; `none` when it is not JSON (or was not kept).
+    pub json: serde_json::Value,
+    /// The body as text (what was kept of it: all of it when the step reads the body,
+    /// else the first 4 KiB of an error status).
+    pub text: String,
+    /// Response headers, names in lower case (repeated headers joined with `, `).
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The names a check's failure message can read beside the user's variables.
+pub const RESPONSE_VARS: [&str; 5] = ["status", "reason", "json", "text", "headers"];
+
 /// What a template can see when it is rendered.
+#[derive(Clone, Copy)]
 pub struct RenderCtx<'a> {
-    /// 0-based index of the virtual user.
+    /// 0-based index of the virtual user (`surge.user`).
     pub user_id: u64,
     /// Values captured by this user so far.
     pub vars: &'a Vars,
     /// The user's row of the data file, if the plan has one.
     pub row: Option<&'a super::data::DataRow>,
+    /// A check's failure message: the response judged.
+    pub response: Option<&'a ResponseVars>,
+    /// Loop variables of `$for` JSON nodes, innermost last.
+    pub locals: &'a [(String, serde_json::Value)],
 }
 
-/// The template context as minijinja sees it: `user_id`, `row` (only when there is one, so a
-/// missing row is undefined) and every variable at the top level.
-impl serde::Serialize for RenderCtx<'_> {
+impl<'a> RenderCtx<'a> {
+    /// The context of a request template for user `user_id`.
+    pub fn new(
+        user_id: u64,
+        vars: &'a Vars,
+        row: Option<&'a super::data::DataRow>,
+    ) -> RenderCtx<'a> {
+        RenderCtx {
+            user_id,
+            vars,
+            row,
+            response: None,
+            locals: &[],
+        }
+    }
+
+    /// Whether `name` is defined at the top level of this context.
+    fn defines(&self, name: &str) -> bool {
+        self.locals.iter().any(|(k, _)| k == name)
+            || (self.response.is_some() && RESPONSE_VARS.contains(&name))
+            || self.vars.contains_key(name)
+            || name == SURGE_VARS
+            || name == DEPRECATED_USER_ID
+            || (name == "row" && self.row.is_some())
+    }
+}
+
+/// The template context as minijinja sees it: `surge`, `row` (only when there is one, so a
+/// missing row is undefined), every captured variable at the top level, then (shadowing
+/// them) the response's fields in a check message and the loop variables of `$for`.
+impl Serialize for RenderCtx<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let shadowed = |k: &str| {
+            k == "row"
+                || k == SURGE_VARS
+                || self.locals.iter().any(|(l, _)| l == k)
+                || (self.response.is_some() && RESPONSE_VARS.contains(&k))
+        };
         let mut map = s.serialize_map(None)?;
         for (k, v) in self.vars {
-            if k != "user_id" && k != "row" {
+            if !shadowed(k) {
                 map.serialize_entry(k, v)?;
             }
         }
-        map.serialize_entry("user_id", &self.user_id)?;
+        if !self.vars.contains_key(DEPRECATED_USER_ID) && !shadowed(DEPRECATED_USER_ID) {
+            map.serialize_entry(DEPRECATED_USER_ID, &self.user_id)?;
+        }
+        let mut surge = BTreeMap::new();
+        surge.insert("user", self.user_id);
+        map.serialize_entry(SURGE_VARS, &surge)?;
         if let Some(row) = self.row {
             map.serialize_entry("row", row)?;
+        }
+        if let Some(r) = self.response {
+            map.serialize_entry("status", &r.status)?;
+            map.serialize_entry("reason", &r.reason)?;
+            map.serialize_entry("json", &r.json)?;
+            map.serialize_entry("text", &r.text)?;
+            map.serialize_entry("headers", &r.headers)?;
+        }
+        // A nested loop that reuses a name shadows the outer one.
+        for (i, (k, v)) in self.locals.iter().enumerate() {
+            if !self.locals[i + 1..].iter().any(|(l, _)| l == k) {
+                map.serialize_entry(k, v)?;
+            }
         }
         map.end()
     }
@@ -52,11 +142,8 @@ pub struct TemplateError(pub String);
 /// Most minijinja instructions one render may run: far above what a request template needs.
 pub const MAX_TEMPLATE_STEPS: u64 = 1_000_000;
 
-/// Counter behind `seq()`: the first call returns 1.
-static SEQ: AtomicU64 = AtomicU64::new(1);
-
 /// The shared environment; every template and expression is compiled against it.
-fn env() -> &'static Environment<'static> {
+pub(super) fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
@@ -65,40 +152,9 @@ fn env() -> &'static Environment<'static> {
         // Nested loops (`range` alone stops at 100 000 items) could otherwise keep a user
         // rendering forever; found by fuzzing.
         env.set_fuel(Some(MAX_TEMPLATE_STEPS));
-        env.add_function("random_int", random_int);
-        env.add_function("random_choice", random_choice);
-        env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
-        env.add_function("seq", || SEQ.fetch_add(1, Ordering::Relaxed));
-        env.add_function("env", env_var);
+        super::functions::register(&mut env);
         env
     })
-}
-
-fn invalid(msg: String) -> minijinja::Error {
-    minijinja::Error::new(ErrorKind::InvalidOperation, msg)
-}
-
-fn random_int(lo: i64, hi: i64) -> Result<i64, minijinja::Error> {
-    if lo > hi {
-        return Err(invalid(format!("random_int({lo}, {hi}): lo is above hi")));
-    }
-    Ok(fastrand::i64(lo..=hi))
-}
-
-fn random_choice(list: Value) -> Result<Value, minijinja::Error> {
-    let items: Vec<Value> = list.try_iter()?.collect();
-    if items.is_empty() {
-        return Err(invalid("random_choice(): the list is empty".into()));
-    }
-    Ok(items[fastrand::usize(..items.len())].clone())
-}
-
-fn env_var(name: String, default: Option<String>) -> Result<String, minijinja::Error> {
-    match (std::env::var(&name), default) {
-        (Ok(v), _) => Ok(v),
-        (Err(_), Some(d)) => Ok(d),
-        (Err(_), None) => Err(invalid(format!("environment variable {name} is not set"))),
-    }
 }
 
 /// Template sources are interned for the life of the process: minijinja templates borrow their
@@ -118,7 +174,7 @@ fn intern(src: &str) -> &'static str {
 }
 
 /// Whether text has template syntax at all.
-fn is_dynamic(src: &str) -> bool {
+pub(super) fn is_dynamic(src: &str) -> bool {
     src.contains("{{") || src.contains("{%") || src.contains("{#")
 }
 
@@ -192,6 +248,51 @@ impl Template {
     }
 }
 
+/// A compiled expression (the inside of one `{{ ... }}`), whose value keeps its type.
+#[derive(Debug, Clone)]
+pub(super) struct Expr {
+    expr: Arc<minijinja::Expression<'static, 'static>>,
+    source: Arc<str>,
+    names: Vec<String>,
+}
+
+impl Expr {
+    /// Compile `expr`; `source` is how the plan wrote it (for messages).
+    pub(super) fn compile(expr: &str, source: &str) -> Result<Expr, TemplateError> {
+        let compiled = env()
+            .compile_expression_owned(expr.to_owned())
+            .map_err(|e| syntax_error(&e))?;
+        let mut names: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
+        names.sort();
+        Ok(Expr {
+            expr: Arc::new(compiled),
+            source: source.into(),
+            names,
+        })
+    }
+
+    pub(super) fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(super) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The expression's value (an undefined result is an error, as in a template).
+    pub(super) fn eval(&self, ctx: &RenderCtx) -> Result<minijinja::Value, TemplateError> {
+        let value = self
+            .expr
+            .eval(ctx)
+            .map_err(|e| render_error(&e, &self.names, ctx, &self.source))?;
+        if value.is_undefined() {
+            let e = minijinja::Error::new(ErrorKind::UndefinedError, "undefined value");
+            return Err(render_error(&e, &self.names, ctx, &self.source));
+        }
+        Ok(value)
+    }
+}
+
 /// Describe a syntax error: what is wrong and where in the template.
 fn syntax_error(e: &minijinja::Error) -> TemplateError {
     let what = e
@@ -213,9 +314,6 @@ fn render_error(
         for name in names {
             let mut parts = name.split('.');
             let top = parts.next().unwrap_or_default();
-            if top == "user_id" || env().globals().any(|(g, _)| g == top) {
-                continue;
-            }
             if top == "row" {
                 match (ctx.row, parts.next()) {
                     (None, _) => {
@@ -231,11 +329,12 @@ fn render_error(
                     _ => continue,
                 }
             }
-            if !ctx.vars.contains_key(top) {
-                return TemplateError(format!(
-                    "undefined variable \"{top}\" (not captured yet?) in \"{src}\""
-                ));
+            if ctx.defines(top) || is_function(top) {
+                continue;
             }
+            return TemplateError(format!(
+                "undefined variable \"{top}\" (not captured yet?) in \"{src}\""
+            ));
         }
     }
     if e.kind() == ErrorKind::OutOfFuel {
@@ -250,146 +349,7 @@ fn render_error(
     TemplateError(format!("{what} in \"{src}\""))
 }
 
-/// One node of a JSON body template.
-#[derive(Debug, Clone)]
-enum Node {
-    /// A subtree without any template: copied as is.
-    Fixed(serde_json::Value),
-    /// A string with template syntax, rendered to a string.
-    Text(Template),
-    /// A string that is exactly `{{ expr }}`: the expression's value keeps its JSON type.
-    Expr(Arc<minijinja::Expression<'static, 'static>>, Arc<str>),
-    Array(Vec<Node>),
-    Object(Vec<(String, Node)>),
-}
-
-/// A JSON body whose string leaves may be templates.
-#[derive(Debug, Clone)]
-pub struct JsonTemplate {
-    value: serde_json::Value,
-    root: Node,
-}
-
-impl JsonTemplate {
-    /// Compile every string leaf; a leaf that is exactly one `{{ expr }}` keeps its type.
-    pub fn compile(value: serde_json::Value) -> Result<JsonTemplate, TemplateError> {
-        let root = compile_node(&value)?;
-        Ok(JsonTemplate { value, root })
-    }
-
-    /// The body as written in the plan.
-    pub fn source(&self) -> &serde_json::Value {
-        &self.value
-    }
-
-    /// Build the body for one request.
-    pub fn render(&self, ctx: &RenderCtx) -> Result<serde_json::Value, TemplateError> {
-        render_node(&self.root, ctx)
-    }
-
-    /// What each template leaf reads: (leaf source, names), as [`Template::names`].
-    pub fn names(&self) -> Vec<(String, Vec<String>)> {
-        let mut out = Vec::new();
-        collect_names(&self.root, &mut out);
-        out
-    }
-}
-
 /// Whether `name` is a function every template can call (the plan's and minijinja's).
 pub fn is_function(name: &str) -> bool {
     env().globals().any(|(g, _)| g == name)
-}
-
-/// The plan's own template functions, for error messages.
-pub const PLAN_FUNCTIONS: [&str; 5] = ["random_int", "random_choice", "uuid", "seq", "env"];
-
-fn collect_names(node: &Node, out: &mut Vec<(String, Vec<String>)>) {
-    match node {
-        Node::Fixed(_) => {}
-        Node::Text(t) => out.push((t.source().to_string(), t.names().to_vec())),
-        Node::Expr(expr, src) => {
-            let mut names: Vec<String> = expr.undeclared_variables(true).into_iter().collect();
-            names.sort();
-            out.push((src.to_string(), names));
-        }
-        Node::Array(items) => items.iter().for_each(|n| collect_names(n, out)),
-        Node::Object(fields) => fields.iter().for_each(|(_, n)| collect_names(n, out)),
-    }
-}
-
-/// The expression inside a leaf that is exactly one `{{ ... }}`, if it is one.
-fn sole_expression(s: &str) -> Option<&str> {
-    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    let inner = inner.strip_prefix('-').unwrap_or(inner);
-    let inner = inner.strip_suffix('-').unwrap_or(inner);
-    (!inner.contains("{{") && !inner.contains("}}") && !inner.trim().is_empty()).then_some(inner)
-}
-
-fn compile_node(v: &serde_json::Value) -> Result<Node, TemplateError> {
-    Ok(match v {
-        serde_json::Value::String(s) if is_dynamic(s) => match sole_expression(s) {
-            Some(expr) => {
-                let compiled = env()
-                    .compile_expression_owned(expr.to_owned())
-                    .map_err(|e| syntax_error(&e))?;
-                Node::Expr(Arc::new(compiled), s.as_str().into())
-            }
-            None => Node::Text(Template::compile(s)?),
-        },
-        serde_json::Value::Array(items) => {
-            let nodes = items
-                .iter()
-                .map(compile_node)
-                .collect::<Result<Vec<_>, _>>()?;
-            if nodes.iter().all(|n| matches!(n, Node::Fixed(_))) {
-                Node::Fixed(v.clone())
-            } else {
-                Node::Array(nodes)
-            }
-        }
-        serde_json::Value::Object(map) => {
-            let mut fields = Vec::with_capacity(map.len());
-            for (k, item) in map {
-                fields.push((k.clone(), compile_node(item)?));
-            }
-            if fields.iter().all(|(_, n)| matches!(n, Node::Fixed(_))) {
-                Node::Fixed(v.clone())
-            } else {
-                Node::Object(fields)
-            }
-        }
-        other => Node::Fixed(other.clone()),
-    })
-}
-
-fn render_node(node: &Node, ctx: &RenderCtx) -> Result<serde_json::Value, TemplateError> {
-    Ok(match node {
-        Node::Fixed(v) => v.clone(),
-        Node::Text(t) => serde_json::Value::String(t.render(ctx)?),
-        Node::Expr(expr, src) => {
-            let value = expr.eval(ctx).map_err(|e| {
-                let names: Vec<String> = expr.undeclared_variables(true).into_iter().collect();
-                render_error(&e, &names, ctx, src)
-            })?;
-            if value.is_undefined() {
-                let names: Vec<String> = expr.undeclared_variables(true).into_iter().collect();
-                let e = minijinja::Error::new(ErrorKind::UndefinedError, "undefined value");
-                return Err(render_error(&e, &names, ctx, src));
-            }
-            serde_json::to_value(&value).map_err(|e| TemplateError(format!("{e} in \"{src}\"")))?
-        }
-        Node::Array(items) => serde_json::Value::Array(
-            items
-                .iter()
-                .map(|n| render_node(n, ctx))
-                .collect::<Result<_, _>>()?,
-        ),
-        Node::Object(fields) => {
-            let mut map = serde_json::Map::with_capacity(fields.len());
-            for (k, n) in fields {
-                map.insert(k.clone(), render_node(n, ctx)?);
-            }
-            serde_json::Value::Object(map)
-        }
-    })
 }

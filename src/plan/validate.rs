@@ -2,6 +2,7 @@
 //! value ranges, template and regex compilation, data file loading. Every problem is an
 //! [`Issue`] naming the key it is about; the caller adds the file position.
 
+mod hints;
 mod load;
 mod names;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use super::error::{Issue, KeyPath};
 use super::model::*;
 use super::schema::*;
-use super::template::{JsonTemplate, Template};
+use super::template::{JsonTemplate, Template, RESPONSE_VARS};
 use super::{DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT};
 use load::{data, load, positive};
 use names::Known;
@@ -21,8 +22,9 @@ type R<T> = Result<T, Issue>;
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-/// Validate a whole plan; `source` locates relative data files.
-pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
+/// Validate a whole plan; `source` locates relative data files. Returns the plan and the
+/// warnings about it (valid text that is probably not what was meant).
+pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<(Plan, Vec<Issue>)> {
     let root = KeyPath::default();
     let host = match raw.host {
         Some(h) => Some(check_url(&h, &root.key("host"))?),
@@ -80,8 +82,9 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
             return Err(Issue::new(&root.key("thresholds").index(i), e.message));
         }
     }
-    Ok(Plan {
+    let plan = Plan {
         thresholds,
+        warnings: Vec::new(),
         source: Some(source.to_path_buf()),
         text: None,
         host,
@@ -92,7 +95,8 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<Plan> {
         load,
         run_time,
         data,
-    })
+    };
+    Ok((plan, known.into_warnings()))
 }
 
 fn check_url(u: &str, at: &KeyPath) -> R<String> {
@@ -264,8 +268,17 @@ fn steps(raw: Vec<RawStep>, at: &KeyPath, known: &Known) -> R<Vec<Step>> {
         .collect()
 }
 
-/// Compiles a template and checks the names it reads against what the plan defines.
+/// Compiles a template and checks the names it reads against what the plan defines; a
+/// function or variable in single braces gets a warning.
 fn template(src: &str, at: &KeyPath, known: &Known) -> R<Template> {
+    if let Some(hint) = hints::single_braces(src, known) {
+        known.warn(at, hint);
+    }
+    raw_template(src, at, known)
+}
+
+/// [`template`] without the single-brace hint (a raw body's braces are usually JSON).
+fn raw_template(src: &str, at: &KeyPath, known: &Known) -> R<Template> {
     let t = Template::compile(src).map_err(|e| Issue::new(at, format!("{e} in \"{src}\"")))?;
     known.check(t.names(), src, at)?;
     Ok(t)
@@ -364,14 +377,15 @@ fn step(s: RawStep, at: &KeyPath, known: &Known) -> R<Step> {
     }
     let body = if let Some(j) = s.json {
         let j = JsonTemplate::compile(j).map_err(|e| Issue::new(&at.key("json"), e.0))?;
-        for (src, names) in j.names() {
-            known.check(&names, &src, &at.key("json"))?;
+        for leaf in j.names() {
+            let scope: Vec<&str> = leaf.in_scope.iter().map(String::as_str).collect();
+            known.check_in(&leaf.names, &leaf.source, &at.key("json"), &scope)?;
         }
         Some(Body::Json(j))
     } else if s.form.is_some() {
         Some(Body::Form(templates(s.form, &at.key("form"), known)?))
     } else if let Some(b) = &s.body {
-        Some(Body::Raw(template(b, &at.key("body"), known)?))
+        Some(Body::Raw(raw_template(b, &at.key("body"), known)?))
     } else {
         None
     };
@@ -384,14 +398,14 @@ fn step(s: RawStep, at: &KeyPath, known: &Known) -> R<Step> {
         name: s.name,
         checks: s
             .check
-            .map(|c| checks(c, &at.key("check")))
+            .map(|c| checks(c, &at.key("check"), known))
             .transpose()?
             .unwrap_or_default(),
         captures: captures(s.capture, &at.key("capture"))?,
     })
 }
 
-fn checks(c: RawCheck, at: &KeyPath) -> R<Checks> {
+fn checks(c: RawCheck, at: &KeyPath, known: &Known) -> R<Checks> {
     let mut status = Vec::new();
     for s in c.status.map(|s| s.0).unwrap_or_default() {
         match u16::try_from(s) {
@@ -404,8 +418,19 @@ fn checks(c: RawCheck, at: &KeyPath) -> R<Checks> {
             }
         }
     }
+    let message = match &c.message {
+        Some(src) => {
+            let at = at.key("message");
+            let t =
+                Template::compile(src).map_err(|e| Issue::new(&at, format!("{e} in \"{src}\"")))?;
+            known.check_in(t.names(), src, &at, &RESPONSE_VARS)?;
+            Some(t)
+        }
+        None => None,
+    };
     Ok(Checks {
         status,
+        message,
         is_json: c.json.unwrap_or(false),
         contains: c.contains.map(|c| c.0).unwrap_or_default(),
         json_equals: c.equals.map(|e| e.0).unwrap_or_default(),
@@ -421,10 +446,12 @@ fn captures(c: Option<Table<RawCapture>>, at: &KeyPath) -> R<Vec<Capture>> {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !ident || var == "row" || var == "user_id" {
+        if !ident || var == "row" || var == crate::plan::template::SURGE_VARS {
             return Err(Issue::new(
                 &at,
-                format!("\"{var}\" cannot be a variable name (letters, digits and _; not row or user_id)"),
+                format!(
+                    "\"{var}\" cannot be a variable name (letters, digits and _; not row or surge)"
+                ),
             ));
         }
         let source = match (raw.json, raw.header, raw.regex) {

@@ -130,6 +130,9 @@ pub async fn run_until(
     let state = AppState::new(engine.clone(), defaults, true)
         .with_security(opts.security.clone())
         .with_history(history);
+    for w in &settings.plan.warnings {
+        state.logs.warning(format!("plan: {w}"));
+    }
     let addr = format!("{}:{}", opts.web_host, opts.web_port);
     let listener = tokio::net::TcpListener::bind((opts.web_host.as_str(), opts.web_port))
         .await

@@ -261,7 +261,7 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
         "p.toml",
         "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/\"\njson = { qty = \"{{ zzzzzz }}\" }\n",
         "p.toml:4:8: scenarios[0].tasks[0].json:",
-        "reads \"zzzzzz\", which nothing in the plan defines (expected user_id, a captured variable (none) or a function (random_int,",
+        "reads \"zzzzzz\", which nothing in the plan defines (expected surge.user, a captured variable (none) or a function (random_int,",
     ),
     (
         "p.toml",

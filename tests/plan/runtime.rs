@@ -6,12 +6,7 @@ use surge::plan::template::{JsonTemplate, RenderCtx, Template, Vars};
 use surge::plan::{json_path, parse, PlanError};
 
 fn render(t: &Template, vars: &Vars, row: Option<&DataRow>) -> Result<String, String> {
-    t.render(&RenderCtx {
-        user_id: 7,
-        vars,
-        row,
-    })
-    .map_err(|e| e.0)
+    t.render(&RenderCtx::new(7, vars, row)).map_err(|e| e.0)
 }
 
 fn compile(src: &str) -> Template {
@@ -115,13 +110,7 @@ fn json_templates_keep_native_types() {
     assert_eq!(j.source(), &src);
     let mut vars = Vars::new();
     vars.insert("token".into(), serde_json::json!({"t": 1}));
-    let out = j
-        .render(&RenderCtx {
-            user_id: 3,
-            vars: &vars,
-            row: None,
-        })
-        .unwrap();
+    let out = j.render(&RenderCtx::new(3, &vars, None)).unwrap();
     assert_eq!(
         out,
         serde_json::json!({
@@ -135,11 +124,7 @@ fn json_templates_keep_native_types() {
         })
     );
     let e = j
-        .render(&RenderCtx {
-            user_id: 3,
-            vars: &Vars::new(),
-            row: None,
-        })
+        .render(&RenderCtx::new(3, &Vars::new(), None))
         .unwrap_err();
     assert!(e.0.contains("undefined variable \"token\""), "{e}");
     assert!(JsonTemplate::compile(serde_json::json!({"a": "{{ 1 + }}"})).is_err());

@@ -12,6 +12,11 @@
 //! - `GET /whoami` → echoes the `x-token` header; 401 without it
 //! - `GET|POST /echo` → `{"query": {...}, "headers": {...}, "body": "..."}`
 //! - `POST /stall?ms=N` → from now on, `/delay` requests wait until N ms from now
+//! - `POST /lab/orders` → answers like a Flask + PostgreSQL API out of connections: 400
+//!   `{"error": "invalid request", "detail": ...}` unless the JSON body's `user_id` is a
+//!   positive integer, else 500 `{"error": "database error", "detail": "connection failed:
+//!   ... FATAL:  sorry, too many clients already"}`
+//! - `GET /lab/busy` → 503 `service overloaded` as plain text
 //!
 //! Every request is counted per path (and per status) when it arrives.
 
@@ -176,6 +181,11 @@ fn router(seen: Arc<Seen>) -> Router {
         .route("/whoami", get(whoami))
         .route("/echo", get(echo).post(echo))
         .route("/stall", post(stall))
+        .route("/lab/orders", post(lab_orders))
+        .route(
+            "/lab/busy",
+            get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "service overloaded\n") }),
+        )
         .layer(middleware::from_fn_with_state(seen.clone(), count))
         .with_state(seen)
 }
@@ -220,6 +230,29 @@ async fn delay(
     seen.max_delay_us.fetch_max(us, Ordering::Relaxed);
     seen.delays_us.lock().unwrap().push(us);
     "done"
+}
+
+/// The PostgreSQL error text a psycopg connection gets beyond `max_connections`.
+pub const LAB_DB_ERROR: &str = "connection failed: connection to server at \"127.0.0.1\", port 55432 failed: FATAL:  sorry, too many clients already\n";
+
+async fn lab_orders(body: Bytes) -> Response {
+    let user = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("user_id").and_then(serde_json::Value::as_i64));
+    match user {
+        Some(id) if id > 0 => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "database error", "detail": LAB_DB_ERROR})),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"error": "invalid request", "detail": "user_id must be a positive integer"}),
+            ),
+        )
+            .into_response(),
+    }
 }
 
 /// `302 Found` to the `to` query parameter (`/ok` without one).
