@@ -28,6 +28,12 @@ pub async fn run(cli: Cli) -> i32 {
                 Err(e) => usage_error(e),
             }
         }
+        Some(Command::Check(args)) => {
+            match crate::check_cmd::run(&args, &mut std::io::stdout().lock()) {
+                Ok(()) => 0,
+                Err(e) => usage_error(e),
+            }
+        }
         None => run_test(&cli.run, None).await,
     }
 }

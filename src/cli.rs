@@ -32,6 +32,9 @@ pub enum Command {
     Demo(Box<DemoArgs>),
     /// The run history: list, show, compare, export or delete saved runs.
     Runs(crate::runs_cmd::RunsArgs),
+    /// Validate a plan and print the requests it would send (method, URL, headers, body)
+    /// without sending anything.
+    Check(crate::check_cmd::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +334,9 @@ impl RunArgs {
     /// Validate the arguments, loading the plan (or `default_plan` text, for the demo).
     pub fn settings(&self, default_plan: Option<Plan>) -> Result<Settings, UsageError> {
         let invalid = |m: String| UsageError::Invalid(m);
+        if let Some(h) = &self.host {
+            crate::base_url::parse(h).map_err(|e| invalid(format!("-H/--host: {e}")))?;
+        }
         let url_only = self.plan.is_none() && default_plan.is_none();
         let plan = match (&self.plan, default_plan) {
             (Some(path), _) => plan::load(path)?,
@@ -345,15 +351,6 @@ impl RunArgs {
                 }
             },
         };
-        if let Some(h) = &self.host {
-            let u = url::Url::parse(h)
-                .map_err(|e| invalid(format!("-H/--host \"{h}\": not a valid URL: {e}")))?;
-            if !matches!(u.scheme(), "http" | "https") {
-                return Err(invalid(format!(
-                    "-H/--host \"{h}\": only http:// and https:// URLs can be load-tested"
-                )));
-            }
-        }
         let positive = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 && v <= 10_000_000.0 {
                 Ok(v)

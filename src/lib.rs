@@ -19,9 +19,13 @@
 //! - [`compare`]: two runs compared per endpoint with a verdict; N runs as a series.
 //! - [`thresholds`]: k6-style pass/fail criteria (`p95 < 500ms`), evaluated live and at the end.
 //! - [`runs_cmd`]: `surge runs list|show|compare|export|delete`.
+//! - [`check_cmd`]: `surge check PLAN`: validate a plan and show the requests it would send.
+//! - [`base_url`]: the one check of a URL to load-test, with the same message everywhere.
 //! - [`duration`]: parsing of `20`, `20s`, `3m`, `1h20m` style durations.
 
 pub mod app;
+pub mod base_url;
+pub mod check_cmd;
 pub mod cli;
 pub mod client;
 pub mod compare;

@@ -129,6 +129,116 @@ fn usage_errors_exit_2_naming_the_problem() {
     );
 }
 
+/// A host without `http://` gets one message, with the fix, from the CLI, a plan and
+/// `surge check` alike.
+#[test]
+fn a_host_without_a_scheme_says_what_was_meant() {
+    for (given, meant) in [
+        ("127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("localhost:5000", "http://localhost:5000"),
+    ] {
+        let message = format!("\"{given}\" has no scheme: did you mean {meant}?");
+        usage_error(
+            &["--headless", "-H", given],
+            &[&format!("surge: -H/--host: {message}")],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("p.toml");
+        std::fs::write(
+            &plan,
+            format!("host = \"{given}\"\n[[scenarios]]\n[[scenarios.tasks]]\npath = \"/\"\n"),
+        )
+        .unwrap();
+        usage_error(
+            &["--headless", "-f", plan.to_str().unwrap()],
+            &[&format!("p.toml:1:8: host: {message}")],
+        );
+        usage_error(
+            &["check", plan.to_str().unwrap()],
+            &[&format!("p.toml:1:8: host: {message}")],
+        );
+    }
+}
+
+/// `surge check` validates a plan and prints what each task would send, sending nothing;
+/// an invalid plan is exit 2 with the positioned error.
+#[test]
+fn check_renders_requests_without_sending_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("shop.toml");
+    std::fs::write(
+        &plan,
+        r#"[[scenarios]]
+name = "buyer"
+on_start = [{ method = "POST", path = "/login", json = { user = "u{{ surge.user }}" }, capture = { token = { json = "token" } } }]
+[[scenarios.tasks]]
+name = "order"
+method = "POST"
+path = "/orders"
+headers = { x-token = "{{ token }}" }
+json = { items = { "$for" = "id in [3, 1]", "$each" = { product_id = "{{ id }}", quantity = "{{ surge.user + 1 }}" } } }
+[[scenarios.tasks]]
+path = "/stock/{ random_int(1, 10) }"
+"#,
+    )
+    .unwrap();
+    // Nothing listens on port 9: a request sent would fail, but none is.
+    let out = surge(&[
+        "check",
+        plan.to_str().unwrap(),
+        "-H",
+        "http://127.0.0.1:9",
+        "--render",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = plan.display();
+    let expected = format!(
+        r#"{path}: valid (1 scenario, 2 tasks, 3 requests)
+warning: {path}:11:8: scenarios[0].tasks[1].path: "/stock/{{ random_int(1, 10) }}" has {{ random_int(1, 10) }} in single braces, which is sent as written: did you mean {{{{ random_int(1, 10) }}}}?
+Captured values are shown as $token (a response gives them at run time).
+
+scenario "buyer"
+  on_start (once per user; user 0):
+    1. POST http://127.0.0.1:9/login
+      content-type: application/json
+      {{"user":"u0"}}
+  task "order" (weight 1)
+    user 0: POST http://127.0.0.1:9/orders
+      (statistics name: order)
+      x-token: $token
+      content-type: application/json
+      {{"items":[{{"product_id":3,"quantity":1}},{{"product_id":1,"quantity":1}}]}}
+    user 1: POST http://127.0.0.1:9/orders
+      (statistics name: order)
+      x-token: $token
+      content-type: application/json
+      {{"items":[{{"product_id":3,"quantity":2}},{{"product_id":1,"quantity":2}}]}}
+  task "/stock/{{ random_int(1, 10) }}" (weight 1)
+    user 0: GET http://127.0.0.1:9/stock/%7B%20random_int(1,%2010)%20%7D
+      (statistics name: /stock/{{ random_int(1, 10) }})
+    user 1: GET http://127.0.0.1:9/stock/%7B%20random_int(1,%2010)%20%7D
+      (statistics name: /stock/{{ random_int(1, 10) }})
+"#
+    );
+    assert_eq!(stdout, expected);
+    std::fs::write(
+        &plan,
+        "[[scenarios]]\n[[scenarios.tasks]]\npath = \"/{{ tokn }}\"\n",
+    )
+    .unwrap();
+    usage_error(
+        &["check", plan.to_str().unwrap()],
+        &["shop.toml:3:8: scenarios[0].tasks[0].path: \"/{{ tokn }}\" reads \"tokn\""],
+    );
+}
+
 #[test]
 fn the_binary_runs_headless_and_writes_the_csv_files() {
     let target = Target::start();

@@ -11,6 +11,10 @@ use surge::plan::{parse, Body, CaptureSource, LoadProfile, Plan, Step, WaitTime}
 #[path = "plan/runtime.rs"]
 mod runtime;
 
+/// The template reference in plans/README.md, rendered example by example.
+#[path = "plan/reference.rs"]
+mod reference;
+
 /// Surge's variables, check messages, `$for` lists and the plan's warnings.
 #[path = "plan/templating.rs"]
 mod templating;
@@ -273,7 +277,7 @@ fn load_profiles() {
 }
 
 #[test]
-fn every_example_plan_parses() {
+fn every_example_plan_parses_without_warnings() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -282,8 +286,9 @@ fn every_example_plan_parses() {
         if matches!(ext, "csv" | "md") {
             continue;
         }
-        if let Err(e) = surge::plan::load(&path) {
-            panic!("{e}");
+        match surge::plan::load(&path) {
+            Ok(p) => assert!(p.warnings.is_empty(), "{:?}", p.warnings),
+            Err(e) => panic!("{e}"),
         }
         count += 1;
     }

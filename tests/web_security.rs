@@ -427,12 +427,17 @@ async fn absurd_swarm_values_are_refused_naming_the_field() {
         (
             "host=javascript:alert(1)",
             "host",
-            "\"javascript:alert(1)\": only http:// and https:// URLs can be load-tested",
+            "\"javascript:alert(1)\": scheme \"javascript\" cannot be load-tested (expected http:// or https://)",
         ),
         (
             "host=file:///etc/passwd",
             "host",
-            "\"file:///etc/passwd\": only http:// and https:// URLs can be load-tested",
+            "\"file:///etc/passwd\": scheme \"file\" cannot be load-tested (expected http:// or https://)",
+        ),
+        (
+            "host=127.0.0.1:5000",
+            "host",
+            "\"127.0.0.1:5000\" has no scheme: did you mean http://127.0.0.1:5000?",
         ),
     ];
     for (form, field, error) in cases {

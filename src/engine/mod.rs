@@ -336,13 +336,7 @@ impl Engine {
 fn validate(p: &RunParams) -> Result<(), EngineError> {
     let host = p.host.as_deref().or(p.plan.host.as_deref());
     if let Some(h) = host {
-        let u =
-            url::Url::parse(h).map_err(|e| EngineError::Invalid(format!("host \"{h}\": {e}")))?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(EngineError::Invalid(format!(
-                "host \"{h}\": only http:// and https:// can be load-tested"
-            )));
-        }
+        crate::base_url::parse(h).map_err(|e| EngineError::Invalid(format!("host: {e}")))?;
     } else {
         let relative = p.plan.scenarios.iter().any(|s| {
             s.tasks

@@ -213,6 +213,18 @@ impl PreparedStep {
                 slot: hot.slot,
             });
         }
+        let (request, name) = self.render(ctx)?;
+        Ok(Built {
+            request: Outgoing::Built(request),
+            slot: hot.slot,
+            name: Cow::Owned(name),
+        })
+    }
+
+    /// The whole request this step sends for the user whose variables are in `ctx`, and its
+    /// statistics name, rendered even when the step is fixed (what `surge check` shows).
+    pub fn render(&self, ctx: &RenderCtx) -> Result<(Request, Arc<str>), PlanException> {
+        let hot = &self.hot;
         let (url, name) = match (&self.static_url, &hot.static_name) {
             (Some(url), Some(name)) => (url.clone(), name.clone()),
             _ => {
@@ -252,16 +264,13 @@ impl PreparedStep {
             }
             Some(Body::Raw(t)) => Bytes::from(t.render(ctx).map_err(template_err("body"))?),
         };
-        Ok(Built {
-            request: Outgoing::Built(Request {
-                method: self.step.method.clone(),
-                url,
-                headers,
-                body,
-            }),
-            slot: hot.slot,
-            name: Cow::Owned(name),
-        })
+        let request = Request {
+            method: self.step.method.clone(),
+            url,
+            headers,
+            body,
+        };
+        Ok((request, name))
     }
 
     /// Apply the step's captures to the user's variables.

@@ -34,13 +34,7 @@ pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
 
 /// A plan that requests exactly `url` (path and query included), like wrk and oha.
 pub fn from_url(url: &str) -> Result<Plan, PlanError> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| PlanError::Invalid(format!("--host \"{url}\": not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(PlanError::Invalid(format!(
-            "--host \"{url}\": only http:// and https:// URLs can be load-tested"
-        )));
-    }
+    crate::base_url::parse(url).map_err(|e| PlanError::Invalid(e.to_string()))?;
     let step = Step {
         method: http::Method::GET,
         url: template::Template::literal(url),

@@ -100,20 +100,9 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<(Plan, Vec<Issue>)> {
 }
 
 fn check_url(u: &str, at: &KeyPath) -> R<String> {
-    match url::Url::parse(u) {
-        Ok(p) if matches!(p.scheme(), "http" | "https") => Ok(u.to_string()),
-        Ok(p) => Err(Issue::new(
-            at,
-            format!(
-                "\"{u}\": scheme \"{}\" is not supported (expected http:// or https://)",
-                p.scheme()
-            ),
-        )),
-        Err(e) => Err(Issue::new(
-            at,
-            format!("\"{u}\" is not a valid URL: {e} (expected http://host[:port][/path])"),
-        )),
-    }
+    crate::base_url::parse(u)
+        .map(|_| u.to_string())
+        .map_err(|e| Issue::new(at, e.to_string()))
 }
 
 fn count(v: i64, at: &KeyPath) -> R<u32> {

@@ -93,14 +93,7 @@ impl SwarmForm {
             s.rate = Some(number("rate", v, MAX_RATE)?);
         }
         if let Some(v) = given(&self.host) {
-            let u = url::Url::parse(v)
-                .map_err(|e| ApiError::field("host", format!("\"{v}\" is not a URL: {e}")))?;
-            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-                return Err(ApiError::field(
-                    "host",
-                    format!("\"{v}\": only http:// and https:// URLs can be load-tested"),
-                ));
-            }
+            crate::base_url::parse(v).map_err(|e| ApiError::field("host", e.to_string()))?;
             s.host = Some(v.to_string());
         }
         if let Some(v) = &self.run_time {

@@ -163,7 +163,7 @@ const ERRORS: &[(&str, &str, &str, &str)] = &[
         "p.toml",
         "[[scenarios]]\n[[scenarios.tasks]]\nurl = \"ftp://x/y\"\n",
         "p.toml:3:7: scenarios[0].tasks[0].url:",
-        "not supported",
+        "cannot be load-tested (expected http:// or https://)",
     ),
     (
         "p.toml",
