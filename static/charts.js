@@ -12,6 +12,10 @@
 //   crosshair, so mouse moves cost O(1) pixels work + O(log n) lookup.
 // - With more points than pixel columns, each column draws one vertical min..max segment
 //   (min/max decimation): cost stays linear in points, spikes stay visible.
+// - Shaded bands mark time that needs a caution: the drain of a stopping test (points with
+//   `drain`, whose latency lines are not drawn: only the slowest in-flight requests finish
+//   then, and the current percentiles leave those seconds out) and
+//   the ranges given to setBands (the generator's overload ranges).
 "use strict";
 
 (function (global) {
@@ -92,6 +96,8 @@
       muted: v("--chart-muted", "#6b7280"),
       grid: v("--chart-grid", "rgba(0,0,0,0.08)"),
       marker: v("--chart-marker", "#9333ea"),
+      drainBand: v("--chart-drain", "rgba(107,114,128,0.16)"),
+      overloadBand: v("--chart-overload", "rgba(217,119,6,0.16)"),
       font: v("--chart-font", "12px system-ui, sans-serif"),
       colors: [v("--series-1", "#2563eb"), v("--series-2", "#dc2626"),
         v("--series-3", "#16a34a"), v("--series-4", "#d97706")],
@@ -110,8 +116,10 @@
       this.unit = opts.unit || "";
       this.times = [];
       this.runs = [];
+      this.drains = [];
       this.values = this.series.map(() => []);
       this.len = 0;
+      this.bands = [];
       this.hoverX = null;
       this.frame = 0;
       this.baseDirty = true;
@@ -166,6 +174,7 @@
     setPoints(points) {
       this.times = [];
       this.runs = [];
+      this.drains = [];
       this.values = this.series.map(() => []);
       this.len = 0;
       for (const p of points) this.push(p);
@@ -182,8 +191,10 @@
       if (this.len && p.time < this.times[this.len - 1]) return;
       this.times.push(p.time);
       this.runs.push(p.run == null ? 0 : p.run);
+      const drain = !!p.drain;
+      this.drains.push(drain);
       for (let s = 0; s < this.series.length; s++) {
-        const v = this.series[s].get(p);
+        const v = drain && !this.series[s].keepInDrain ? null : this.series[s].get(p);
         this.values[s].push(v == null || !Number.isFinite(v) ? NaN : v);
       }
       this.len++;
@@ -191,9 +202,22 @@
         const drop = Math.floor(MAX_POINTS / 10);
         this.times.splice(0, drop);
         this.runs.splice(0, drop);
+        this.drains.splice(0, drop);
         for (const col of this.values) col.splice(0, drop);
         this.len -= drop;
       }
+    }
+
+    /**
+     * Shade time ranges: [{from, to, label}] in Unix seconds (the generator's overload
+     * ranges); replaces the previous ones.
+     */
+    setBands(bands) {
+      const next = (bands || []).map((b) => ({ from: b.from, to: b.to, label: b.label || "" }));
+      const same = next.length === this.bands.length &&
+        next.every((b, i) => b.from === this.bands[i].from && b.to === this.bands[i].to);
+      this.bands = next;
+      if (!same) this.invalidate();
     }
 
     /** Theme changed (light/dark): re-read colours and redraw. */
@@ -298,6 +322,7 @@
 
       this.drawYAxis(ctx, a, ys, yOf);
       this.drawXAxis(ctx, a, t0, t1, xOf);
+      this.drawBands(ctx, a, t0, t1, xOf);
       this.drawRunMarkers(ctx, a, xOf);
       ctx.save();
       ctx.beginPath();
@@ -378,6 +403,34 @@
       ctx.moveTo(a.left, a.bottom + 0.5);
       ctx.lineTo(a.right, a.bottom + 0.5);
       ctx.stroke();
+    }
+
+    /** The drain of each stopping test, then the given bands, shaded and labelled. */
+    drawBands(ctx, a, t0, t1, xOf) {
+      const th = this.theme;
+      const shade = (from, to, fill, label) => {
+        const x0 = Math.max(a.left, xOf(Math.max(from, t0)));
+        const x1 = Math.min(a.right, xOf(Math.min(to, t1)));
+        if (x1 < a.left || x0 > a.right) return;
+        const w = Math.max(2, x1 - x0);
+        ctx.fillStyle = fill;
+        ctx.fillRect(x0, a.top, w, a.bottom - a.top);
+        ctx.fillStyle = th.muted;
+        ctx.textAlign = "left";
+        if (label && ctx.measureText(label).width + 6 <= w) ctx.fillText(label, x0 + 3, a.bottom - 8);
+      };
+      ctx.save();
+      for (const b of this.bands) shade(b.from, b.to, th.overloadBand, b.label);
+      for (let i = 0; i < this.len; i++) {
+        if (!this.drains[i]) continue;
+        let j = i;
+        while (j + 1 < this.len && this.drains[j + 1]) j++;
+        // The drain began after the last running point.
+        const from = i > 0 && !this.drains[i - 1] ? this.times[i - 1] : this.times[i];
+        shade(from, this.times[j], th.drainBand, "stopping");
+        i = j;
+      }
+      ctx.restore();
     }
 
     drawRunMarkers(ctx, a, xOf) {
@@ -541,6 +594,12 @@
       head.className = "chart-tip-time";
       head.textContent = (this.opts.elapsed ? `+${elapsed(this.times[i])}` : clock(this.times[i])) + (this.runs[i] ? `  ·  Run #${this.runs[i]}` : "");
       tip.append(head);
+      if (this.drains[i]) {
+        const note = document.createElement("div");
+        note.className = "chart-tip-note";
+        note.textContent = "Stopping: in-flight requests finishing";
+        tip.append(note);
+      }
       for (let s = 0; s < this.series.length; s++) {
         const val = this.values[s][i];
         const row = document.createElement("div");
@@ -587,8 +646,9 @@
         title: "Total Requests per Second",
         unit: "req/s",
         series: [
-          { label: "RPS", get: (p) => p.current_rps, unit: "req/s" },
-          { label: "Failures/s", get: (p) => p.current_fail_per_sec, unit: "fail/s" },
+          // What finishes while stopping is real throughput: drawn over the band.
+          { label: "RPS", get: (p) => p.current_rps, unit: "req/s", keepInDrain: true },
+          { label: "Failures/s", get: (p) => p.current_fail_per_sec, unit: "fail/s", keepInDrain: true },
         ],
       }),
       new LineChart(container, {
@@ -603,7 +663,7 @@
       new LineChart(container, {
         title: "Number of Users",
         unit: "users",
-        series: [{ label: "Users", get: (p) => p.user_count }],
+        series: [{ label: "Users", get: (p) => p.user_count, keepInDrain: true }],
       }),
     ];
   }

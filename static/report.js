@@ -75,7 +75,9 @@
     const dl = $("#meta");
     const start = s.stats_start || (history.length ? history[0].time : null);
     const end = s.stats_end != null ? s.stats_end : s.time;
-    const dur = start != null ? end - start : 0;
+    // Users ran until the stop; what followed was the drain (in-flight requests finishing).
+    const stop = s.drain_start != null ? s.drain_start : end;
+    const dur = start != null ? stop - start : 0;
     const total = s.total || {};
     const failPct = total.num_requests ? (100 * total.num_failures) / total.num_requests : 0;
     const items = [
@@ -84,7 +86,9 @@
       ["Run", `#${s.run}`],
       ["Start", fmtTime(start)],
       ["End", fmtTime(end)],
-      ["Duration", fmtDuration(dur)],
+      ["Duration", s.drain_start != null
+        ? `${fmtDuration(dur)} + ${fmtDuration(Math.max(0, end - stop))} stopping`
+        : fmtDuration(dur)],
       ["Users", fmtInt(s.user_count)],
       ["Requests", fmtInt(total.num_requests)],
       ["Failures", `${fmtInt(total.num_failures)} (${fmtNumber(failPct, 2)} %)`],

@@ -83,6 +83,25 @@ async fn stop_waits_for_in_flight_requests_within_the_stop_timeout() {
         assert_eq!(snap.total.num_failures, 0);
         assert_eq!(snap.state, RunState::Stopped);
         assert_eq!(engine.user_count(), 0);
+        // The rate is over the ~0.5 s the users ran, not the ~1.5 s until the last finished;
+        // the drain is the time after the stop.
+        let (start, stop, end) = (
+            snap.stats_start.unwrap(),
+            snap.drain_start.expect("drain recorded"),
+            snap.stats_end.unwrap(),
+        );
+        let ran = stop - start;
+        assert!((0.3..1.0).contains(&ran), "users ran {ran:.3} s");
+        assert!(end - stop >= 0.8, "drain {:.3} s", end - stop);
+        assert!(
+            (snap.total.total_rps - 4.0 / ran).abs() < 1e-6,
+            "{}",
+            snap.total.total_rps
+        );
+        // Current percentiles leave the drain out: all four finished in it.
+        assert_eq!(snap.total.current_percentile(0.95), None);
+        let history = engine.history().await.unwrap();
+        assert!(history.last().unwrap().drain, "{:?}", history.last());
     })
     .await;
 }

@@ -7,7 +7,7 @@ use surge::stats::{
 };
 
 const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
-const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size,Phase";
 const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences,First Seen,Last Seen";
 const EXCEPTIONS_HEADER: &str = "Count,Message,Traceback,Nodes";
 
@@ -46,6 +46,7 @@ fn snapshot() -> Snapshot {
         stats_start: Some(T0),
         // stopped at T0 + 60 s, read 0.4 s later: durations end at the stop
         stats_end: Some(T0 + 60.0),
+        drain_start: None,
         entries: vec![
             entry("GET", "/api/stores/[id]/stock", 1200, 30, 10.0),
             entry("POST", "/search?q=a,b \"quoted\"", 3, 0, 200.0),
@@ -135,13 +136,26 @@ fn history_rows_aggregated_only_or_full() {
     assert_eq!(
         lines[1],
         "1795384253,50,,Aggregated,2.5,0.5,110.000,111.000,112.000,113.000,114.000,115.000,\
-         116.000,117.000,118.000,119.000,120.000,1203,30,10.000,10.183,5.000,20.000,1234.5"
+         116.000,117.000,118.000,119.000,120.000,1203,30,10.000,10.183,5.000,20.000,1234.5,running"
     );
     // full: the three entries, then Aggregated last.
     assert_eq!(lines.len(), 6);
     assert!(lines[2].starts_with("1795384253,50,GET,/api/stores/[id]/stock,2.5,0.5,110.000,"));
     assert!(lines[4].contains(",GET,/unused,2.5,0.5,N/A,"));
     assert!(lines[5].starts_with("1795384253,50,,Aggregated,"));
+    // Rows taken after the users were told to stop, until it stopped, are the drain's.
+    let mut draining = snapshot();
+    draining.drain_start = Some(draining.time - 2.0);
+    draining.stats_end = None;
+    let out = text(|w| {
+        let mut h = HistoryCsv::new(w);
+        h.append(&draining, false)?;
+        draining.stats_end = Some(draining.time - 1.0);
+        h.append(&draining, false)?;
+        h.flush()
+    });
+    let phases: Vec<&str> = out.lines().map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(phases, ["stopping", "running"]);
 }
 
 #[test]

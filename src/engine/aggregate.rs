@@ -36,6 +36,7 @@ pub async fn run(
                 None => break,
                 Some(AggMsg::Delta(d)) => agg.merge(*d, unix_now()),
                 Some(AggMsg::Start) | Some(AggMsg::Reset) => agg.reset(unix_now()),
+                Some(AggMsg::Stopping(at)) => agg.stopping(at),
                 Some(AggMsg::Publish(ack)) => {
                     let _ = ack.send(publish(&mut agg));
                 }

@@ -230,6 +230,7 @@ impl Controller {
         let stopped = self.run.take().is_some();
         if stopped {
             self.status.set_state(RunState::Stopping);
+            let _ = self.agg.send(AggMsg::Stopping(crate::stats::unix_now()));
             let deadline = Instant::now() + self.stop_timeout;
             let mut acks = Vec::new();
             for w in &self.workers {

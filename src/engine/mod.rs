@@ -94,6 +94,8 @@ pub(crate) enum AggMsg {
     Delta(Box<WorkerStats>),
     Start,
     Reset,
+    /// The users were told to stop (Unix seconds): the drain begins.
+    Stopping(f64),
     Publish(oneshot::Sender<Arc<Snapshot>>),
     History(oneshot::Sender<Vec<HistoryPoint>>),
     EntryStats(oneshot::Sender<Vec<(String, String, StatsEntry)>>),

@@ -159,6 +159,9 @@ fn percentile_row(e: &EntrySnapshot) -> String {
 pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     let w = &mut w;
     stats_table(w, snap, Rates::Total)?;
+    if let Some(line) = run_time_line(snap) {
+        writeln!(w, "{line}")?;
+    }
     writeln!(w)?;
     writeln!(w, "{PERCENTILES_TITLE}")?;
     table(w, percentile_header("Name"), snap, percentile_row)?;
@@ -179,6 +182,20 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// What the whole-run rates are over: `Users ran 30.0 s (req/s over that time); then 7.1 s
+/// for in-flight requests to finish (counted in the figures above)`.
+pub fn run_time_line(snap: &Snapshot) -> Option<String> {
+    let start = snap.stats_start?;
+    let stop = snap.drain_start?;
+    let end = snap.stats_end.unwrap_or(snap.time);
+    Some(format!(
+        "Users ran {:.1} s (req/s are over that time); then {:.1} s for in-flight requests to \
+         finish (counted in the figures above)",
+        (stop - start).max(0.0),
+        (end - stop).max(0.0)
+    ))
 }
 
 /// Whether Surge itself was the bottleneck, and when.

@@ -19,8 +19,10 @@ use crate::stats::{EntrySnapshot, Snapshot};
 
 /// Header of `PREFIX_stats.csv`, exactly as Locust writes it.
 pub const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
-/// Header of `PREFIX_stats_history.csv`, exactly as Locust writes it.
-pub const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+/// Header of `PREFIX_stats_history.csv`: Locust's columns exactly, then Surge's `Phase`
+/// (`running`, or `stopping` for the seconds in which users had been told to stop and only
+/// in-flight requests finished; their current figures stay those from before the stop).
+pub const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size,Phase";
 /// Header of `PREFIX_failures.csv`, exactly as Locust writes it.
 pub const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences,First Seen,Last Seen";
 /// Header of `PREFIX_exceptions.csv`, exactly as Locust writes it.
@@ -148,7 +150,7 @@ impl<W: Write> HistoryCsv<W> {
         HistoryCsv { out: writer(w) }
     }
 
-    /// Write Locust's header line.
+    /// Write the header line.
     pub fn write_header(&mut self) -> io::Result<()> {
         header(&mut self.out, HISTORY_HEADER)
     }
@@ -159,6 +161,11 @@ impl<W: Write> HistoryCsv<W> {
     pub fn append(&mut self, snap: &Snapshot, full: bool) -> io::Result<()> {
         let entries: &[EntrySnapshot] = if full { &snap.entries } else { &[] };
         let timestamp = unix_whole(snap.time).to_string();
+        let phase = if snap.in_drain() {
+            "stopping"
+        } else {
+            "running"
+        };
         for e in entries.iter().chain([&snap.total]) {
             let mut row = vec![
                 timestamp.clone(),
@@ -177,6 +184,7 @@ impl<W: Write> HistoryCsv<W> {
                 ms3_or_zero(e.min_ms),
                 ms3_or_zero(e.max_ms),
                 num(e.avg_size),
+                phase.to_string(),
             ]);
             self.out.write_record(row)?;
         }
@@ -308,6 +316,7 @@ fn empty_snapshot_like() -> Snapshot {
         host: String::new(),
         stats_start: None,
         stats_end: None,
+        drain_start: None,
         entries: Vec::new(),
         total,
         failures: Vec::new(),

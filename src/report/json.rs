@@ -8,8 +8,13 @@
 //!   "host": "http://127.0.0.1:8080",
 //!   "started_at": "2026-11-22T21:49:53.123Z" | null,   // stats start (test start or reset)
 //!   "time": "2026-11-22T21:50:53.123Z",                // when these figures were taken
-//!   "ended_at": "2026-11-22T21:50:53.123Z" | null,     // when the test stopped (null while running)
-//!   "duration_s": 60.0,                // (ended_at or time) - started_at (0 when not started)
+//!   "ended_at": "2026-11-22T21:50:53.123Z" | null,     // when the test had stopped (null while running)
+//!   "duration_s": 60.0,                // seconds the users ran: started_at to the stop
+//!                                      // (drain_started_at), or to time while running;
+//!                                      // whole-run rates (total_rps, ...) are over it
+//!   "drain_started_at": "2026-11-22T21:50:53.123Z" | null, // when the users were told to stop
+//!   "drain_s": 0.4,                    // drain_started_at to ended_at: in-flight requests
+//!                                      // finishing (counted, but not in current figures)
 //!   "user_count": 50,
 //!   "stats": [ ENTRY, ... ],           // per (method, name), sorted by name then method
 //!   "total": ENTRY,                    // Aggregated (method "", name "Aggregated")
@@ -83,8 +88,11 @@ fn entry(e: &EntrySnapshot) -> Value {
 
 /// The documented JSON summary of a snapshot (see the module docs for the shape).
 pub fn to_json(snap: &Snapshot) -> Value {
-    let end = snap.stats_end.unwrap_or(snap.time);
+    let end = snap.drain_start.or(snap.stats_end).unwrap_or(snap.time);
     let duration = snap.stats_start.map_or(0.0, |start| (end - start).max(0.0));
+    let drain = snap
+        .drain_start
+        .map_or(0.0, |d| (snap.stats_end.unwrap_or(snap.time) - d).max(0.0));
     let failures: Vec<Value> = snap
         .failures
         .iter()
@@ -124,6 +132,8 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "time": time,
         "ended_at": snap.stats_end.map(iso_utc),
         "duration_s": number(duration),
+        "drain_started_at": snap.drain_start.map(iso_utc),
+        "drain_s": number(drain),
         "user_count": snap.user_count,
         "stats": snap.entries.iter().map(entry).collect::<Vec<_>>(),
         "total": entry(&snap.total),

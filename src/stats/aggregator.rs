@@ -94,8 +94,11 @@ pub struct Aggregator {
     max_lag_us: u64,
     uncorrected: StatsEntry,
     stats_start: Option<f64>,
-    /// When the run was first seen stopped: whole-run rates freeze there.
+    /// When the run was first seen stopped (the drain's end).
     stopped_at: Option<f64>,
+    /// When the users were told to stop: whole-run rates end there, and current figures
+    /// leave out the drain that follows.
+    drain_start: Option<f64>,
     history: VecDeque<HistoryPoint>,
     warnings: Vec<String>,
     health: HealthTracker,
@@ -119,6 +122,7 @@ impl Aggregator {
             uncorrected: StatsEntry::default(),
             stats_start: None,
             stopped_at: None,
+            drain_start: None,
             history: VecDeque::new(),
             warnings: Vec::new(),
             health: HealthTracker::default(),
@@ -130,6 +134,18 @@ impl Aggregator {
     /// Mark the start of statistics (test start or reset) at `now` (Unix seconds).
     pub fn start(&mut self, now: f64) {
         self.stats_start = Some(now);
+    }
+
+    /// The users were told to stop at `now`: what finishes from here on is the drain.
+    pub fn stopping(&mut self, now: f64) {
+        if self.stats_start.is_none() || self.drain_start.is_some() {
+            return;
+        }
+        self.drain_start = Some(now);
+        let sec = now.floor() as u64;
+        for agg in self.entries.values_mut().chain([&mut self.total]) {
+            agg.window.freeze(sec);
+        }
     }
 
     /// Clear all statistics (not the history of charts), starting afresh at `now`.
@@ -234,17 +250,27 @@ impl Aggregator {
     pub fn snapshot(&mut self, now: f64, info: &RunInfo) -> Snapshot {
         self.seq += 1;
         let start = self.stats_start.unwrap_or(now);
-        if info.state != RunState::Stopped {
-            self.stopped_at = None;
-        } else if self.stopped_at.is_none() && self.stats_start.is_some() {
-            // The first snapshot of a stopped run is published right after the drain.
-            self.stopped_at = Some(now);
+        match info.state {
+            RunState::Stopped => {
+                if self.stopped_at.is_none() && self.stats_start.is_some() {
+                    // The first snapshot of a stopped run is published right after the drain.
+                    self.stopped_at = Some(now);
+                }
+            }
+            // A new test resets the aggregator, which clears the drain.
+            RunState::Stopping => {}
+            _ => self.stopped_at = None,
         }
-        let elapsed = (self.stopped_at.unwrap_or(now) - start).max(1e-9);
+        let end = self.drain_start.or(self.stopped_at).unwrap_or(now);
+        let span = Span {
+            now,
+            start,
+            elapsed: (end - start).max(1e-9),
+        };
         let mut entries = Vec::with_capacity(self.entries.len());
         let cap = self.limits.entry_history_points;
         for ((name, method), agg) in self.entries.iter_mut() {
-            let snap = entry_snapshot(method, name, agg, now, start, elapsed);
+            let snap = entry_snapshot(method, name, agg, &span);
             // Idle entries record nothing (a missing second reads as zero), so thousands of
             // names hit once do not fill memory with zero points; the first zero is kept to
             // mark where traffic stopped.
@@ -254,7 +280,7 @@ impl Aggregator {
             }
             entries.push(snap);
         }
-        let total = entry_snapshot("", "Aggregated", &mut self.total, now, start, elapsed);
+        let total = entry_snapshot("", "Aggregated", &mut self.total, &span);
         let mut failures: Vec<FailureSnapshot> = self
             .failures
             .iter()
@@ -304,6 +330,7 @@ impl Aggregator {
             host: info.host.clone(),
             stats_start: self.stats_start,
             stats_end: self.stopped_at,
+            drain_start: self.drain_start,
             entries,
             total,
             failures,
@@ -376,15 +403,18 @@ fn entry_point(now: f64, s: &EntrySnapshot) -> EntryPoint {
     }
 }
 
-fn entry_snapshot(
-    method: &str,
-    name: &str,
-    agg: &mut AggEntry,
+/// The times one snapshot's figures are taken over.
+struct Span {
     now: f64,
+    /// When the statistics started.
     start: f64,
+    /// Seconds the users ran: whole-run rates are over this.
     elapsed: f64,
-) -> EntrySnapshot {
-    let current = agg.window.current(now, start, &PERCENTILES);
+}
+
+fn entry_snapshot(method: &str, name: &str, agg: &mut AggEntry, span: &Span) -> EntrySnapshot {
+    let current = agg.window.current(span.now, span.start, &PERCENTILES);
+    let elapsed = span.elapsed;
     let count = agg.stats.num_requests;
     let percentiles = match &agg.percentiles {
         Some((at, p)) if *at == count => p.clone(),
@@ -543,6 +573,72 @@ mod tests {
             .collect();
         grouped.sort();
         assert_eq!(grouped, (6..16).collect::<Vec<_>>());
+    }
+
+    /// A 30 s run whose stop waits 7 s for slow in-flight requests: rates are over the 30 s
+    /// users ran, current figures leave the drain out, and the drain's points are marked.
+    #[test]
+    fn rates_cover_the_running_time_and_the_drain_is_marked() {
+        let mut agg = Aggregator::new(Limits::default());
+        agg.start(100.0);
+        for sec in 100..130 {
+            let mut w = WorkerStats::default();
+            for i in 0..12 {
+                w.record("GET", "/", 100_000 + i * 1000, 0, None, sec as f64 + 0.5);
+            }
+            agg.merge(w, sec as f64 + 0.5);
+            agg.snapshot(sec as f64 + 1.0, &info());
+        }
+        agg.stopping(130.0);
+        let stopping = RunInfo {
+            state: RunState::Stopping,
+            ..info()
+        };
+        // During the drain only a few slow requests finish.
+        for sec in 130..137 {
+            let mut w = WorkerStats::default();
+            w.record("GET", "/", 6_000_000, 0, None, sec as f64 + 0.5);
+            agg.merge(w, sec as f64 + 0.5);
+            agg.snapshot(sec as f64 + 1.0, &stopping);
+        }
+        let stopped = RunInfo {
+            state: RunState::Stopped,
+            ..info()
+        };
+        let s = agg.snapshot(137.5, &stopped);
+        assert_eq!(s.total.num_requests, 30 * 12 + 7);
+        // 367 requests over the 30 s users ran (not 367 / 37 = 9.9).
+        assert!(
+            (s.total.total_rps - 367.0 / 30.0).abs() < 1e-9,
+            "{}",
+            s.total.total_rps
+        );
+        assert_eq!((s.drain_start, s.stats_end), (Some(130.0), Some(137.5)));
+        // The current rate is what finished in the last 10 s (3 s of 12 and 7 of 1 a second);
+        // current percentiles leave the drain out: p100 111 ms, not 6 s.
+        assert!(
+            (s.total.current_rps - 4.3).abs() < 1e-9,
+            "{}",
+            s.total.current_rps
+        );
+        assert_eq!(s.total.current_percentile(1.0), Some(111.0));
+        // The whole-run maximum still counts the drain's slow requests.
+        assert_eq!(s.total.max_ms, Some(6000.0));
+        let history = agg.history();
+        let drained: Vec<u64> = history.iter().filter(|p| p.drain).map(|p| p.time).collect();
+        // Seven ticks while stopping, and the final snapshot when it had stopped.
+        assert_eq!(drained, [131, 132, 133, 134, 135, 136, 137, 137]);
+        assert!(history
+            .iter()
+            .filter(|p| !p.drain)
+            .all(|p| p.current_p95_ms < Some(200.0)));
+        // Once stopped, later (idle) points are not the drain.
+        agg.snapshot(150.0, &stopped);
+        assert!(!agg.history().back().unwrap().drain);
+        // A new test starts without a drain.
+        agg.reset(140.0);
+        let fresh = agg.snapshot(141.0, &info());
+        assert_eq!(fresh.drain_start, None);
     }
 
     #[test]

@@ -147,6 +147,10 @@ pub struct HistoryPoint {
     pub current_fail_per_sec: f64,
     pub current_p50_ms: Option<f64>,
     pub current_p95_ms: Option<f64>,
+    /// Taken while the test was stopping: users had been told to stop and only in-flight
+    /// requests were finishing (the slowest ones, so no measure of the target's latency).
+    #[serde(default)]
+    pub drain: bool,
 }
 
 impl HistoryPoint {
@@ -161,6 +165,7 @@ impl HistoryPoint {
             current_fail_per_sec: snap.total.current_fail_per_sec,
             current_p50_ms: snap.total.current_percentile(0.5),
             current_p95_ms: snap.total.current_percentile(0.95),
+            drain: snap.in_drain(),
         }
     }
 }
@@ -179,9 +184,13 @@ pub struct Snapshot {
     pub host: String,
     /// Unix time when the statistics started (test start or last reset).
     pub stats_start: Option<f64>,
-    /// Unix time when the test stopped: whole-run rates and durations end here, however
-    /// long after the stop the snapshot is read. `None` while a test runs.
+    /// Unix time when the test had stopped (its last in-flight request finished, or the
+    /// stop timeout passed). `None` while a test runs.
     pub stats_end: Option<f64>,
+    /// Unix time when the users were told to stop (Stop, run time, stages' end): whole-run
+    /// rates cover `stats_start` to here, the time users were running; from here to
+    /// `stats_end` is the drain, in which only in-flight requests finished.
+    pub drain_start: Option<f64>,
     /// Per (method, name), sorted by name then method.
     pub entries: Vec<EntrySnapshot>,
     /// The `Aggregated` entry, fed by every request.
@@ -193,4 +202,13 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
     /// The generator's own health, and when it was the bottleneck.
     pub generator: GeneratorSnapshot,
+}
+
+impl Snapshot {
+    /// Whether this snapshot was taken in the drain: after the users were told to stop, up
+    /// to the moment the test had stopped.
+    pub fn in_drain(&self) -> bool {
+        self.drain_start
+            .is_some_and(|d| self.time >= d && self.stats_end.is_none_or(|e| self.time <= e))
+    }
 }

@@ -34,6 +34,8 @@ pub struct Window {
     /// The buckets of every second in `done`, merged: kept as seconds come and go, so the
     /// current percentiles are one pass over it instead of a merge of ten seconds each tick.
     sum: Vec<(u64, u64)>,
+    /// The first second left out of current percentiles (see [`Window::freeze`]).
+    frozen: Option<u64>,
 }
 
 impl Second {
@@ -150,8 +152,17 @@ impl Window {
         }
     }
 
+    /// Leave the seconds from `sec` on out of the current percentiles: the users were told
+    /// to stop then, and in the drain that follows only the slowest in-flight requests
+    /// finish, which would show a latency the target did not have under load. The drain's
+    /// requests still count in the rates (they did finish then) and in whole-run figures.
+    pub fn freeze(&mut self, sec: u64) {
+        self.frozen.get_or_insert(sec);
+    }
+
     /// Current rates and percentiles at time `now` (Unix seconds), for statistics that
-    /// started at `start`: complete seconds within the last [`WINDOW_SECS`] only.
+    /// started at `start`: complete seconds within the last [`WINDOW_SECS`] only, and for
+    /// the percentiles none from the second the window was frozen at (see `freeze`).
     pub fn current(&mut self, now: f64, start: f64, quantiles: &[f64]) -> Current {
         let now_sec = now.floor() as u64;
         self.roll(now_sec);
@@ -164,17 +175,22 @@ impl Window {
         let covered = (now_sec as f64 - start.max(from as f64)).max(0.5);
         let count: u64 = seconds.iter().map(|s| s.count).sum();
         let fails: u64 = seconds.iter().map(|s| s.fails).sum();
-        let percentiles = if count == 0 {
+        let measured: Vec<&Second> = match self.frozen {
+            Some(f) => seconds.iter().copied().filter(|s| s.sec < f).collect(),
+            None => seconds,
+        };
+        let measured_count: u64 = measured.iter().map(|s| s.count).sum();
+        let percentiles = if measured_count == 0 {
             vec![None; quantiles.len()]
         } else {
-            let min = seconds.iter().map(|s| s.min_us).min().unwrap_or(0);
-            let max = seconds.iter().map(|s| s.max_us).max().unwrap_or(0);
+            let min = measured.iter().map(|s| s.min_us).min().unwrap_or(0);
+            let max = measured.iter().map(|s| s.max_us).max().unwrap_or(0);
             // After the roll, `done` holds exactly the window's seconds, unless the clock
-            // went back: then merge the seconds that are in it.
-            let values = if seconds.len() == self.done.len() {
-                sparse_quantiles(self.sum.iter().copied(), count, quantiles)
+            // went back or the drain is left out: then merge the seconds that count.
+            let values = if measured.len() == self.done.len() {
+                sparse_quantiles(self.sum.iter().copied(), measured_count, quantiles)
             } else {
-                window_quantiles(&seconds, count, quantiles)
+                window_quantiles(&measured, measured_count, quantiles)
             };
             clamp_ms(values, min, max)
         };

@@ -150,8 +150,8 @@ impl Store {
         tx.execute(
             "INSERT INTO runs (started_at, ended_at, host, label, source, interrupted, plan_text,
                 params, users, rate, num_requests, num_failures, rps, p95_ms, user_count,
-                open_model, warnings, thresholds, surge_version, generator)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                open_model, warnings, thresholds, surge_version, generator, drain_start)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             params![
                 r.started_at(),
                 r.ended_at(),
@@ -173,6 +173,7 @@ impl Store {
                 serde_json::to_string(&r.thresholds)?,
                 r.surge_version,
                 serde_json::to_string(&s.generator)?,
+                s.drain_start,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -234,8 +235,8 @@ impl Store {
                 ins.execute(params![id, pos as i64, x.message, x.origin, x.count as i64])?;
             }
             let mut ins = tx.prepare(
-                "INSERT INTO history (run_id, seq, time, user_count, rps, fail_per_sec, p50_ms, p95_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO history (run_id, seq, time, user_count, rps, fail_per_sec, p50_ms, p95_ms, drain)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for p in &r.history {
                 ins.execute(params![
@@ -246,7 +247,8 @@ impl Store {
                     p.current_rps,
                     p.current_fail_per_sec,
                     p.current_p50_ms,
-                    p.current_p95_ms
+                    p.current_p95_ms,
+                    p.drain
                 ])?;
             }
         }
@@ -335,7 +337,7 @@ impl Store {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let history = conn
-            .prepare("SELECT seq, time, user_count, rps, fail_per_sec, p50_ms, p95_ms FROM history WHERE run_id = ?1 ORDER BY seq")?
+            .prepare("SELECT seq, time, user_count, rps, fail_per_sec, p50_ms, p95_ms, drain FROM history WHERE run_id = ?1 ORDER BY seq")?
             .query_map([id], |r| {
                 Ok(HistoryPoint {
                     seq: r.get::<_, i64>(0)? as u64,
@@ -346,6 +348,7 @@ impl Store {
                     current_fail_per_sec: r.get(4)?,
                     current_p50_ms: r.get(5)?,
                     current_p95_ms: r.get(6)?,
+                    drain: r.get(7)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -367,6 +370,7 @@ impl Store {
                 host: run.host,
                 stats_start: Some(run.started_at),
                 stats_end: Some(run.ended_at),
+                drain_start: run.drain_start,
                 entries,
                 total,
                 failures,
@@ -462,6 +466,7 @@ struct RunRow {
     id: i64,
     started_at: f64,
     ended_at: f64,
+    drain_start: Option<f64>,
     host: String,
     label: String,
     source: RunSource,
@@ -489,6 +494,7 @@ impl RunRow {
             id: row.get("id")?,
             started_at: row.get("started_at")?,
             ended_at: row.get("ended_at")?,
+            drain_start: row.get("drain_start")?,
             host: row.get("host")?,
             label: row.get("label")?,
             source: RunSource::parse(&source),

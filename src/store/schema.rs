@@ -90,6 +90,16 @@ fn v2(tx: &Transaction) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Schema version 3: the drain of a stopped test (`runs.drain_start`, when the users were
+/// told to stop; `history.drain`, seconds taken while in-flight requests finished). Runs
+/// saved before have no drain recorded: their rates covered the drain too.
+fn v3(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE runs ADD COLUMN drain_start REAL;
+         ALTER TABLE history ADD COLUMN drain INTEGER NOT NULL DEFAULT 0;",
+    )
+}
+
 fn v1(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(V1)
 }
@@ -102,7 +112,7 @@ fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<b
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Every migration, in order; the schema version is their count.
-const MIGRATIONS: [Migration; 2] = [v1, v2];
+const MIGRATIONS: [Migration; 3] = [v1, v2, v3];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

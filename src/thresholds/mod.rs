@@ -195,6 +195,7 @@ pub(crate) mod tests {
             host: "http://h".into(),
             stats_start: Some(90.0),
             stats_end: Some(100.0),
+            drain_start: None,
             entries,
             total,
             failures: vec![],
