@@ -597,6 +597,7 @@
     msg.textContent = l.message;
     li.append(time, lvl, msg);
     logList.append(li);
+    $("#logs-note").textContent = "";
     // Bounded DOM: a chatty run must not grow the page forever.
     while (logList.childElementCount > MAX_LOG_LINES) logList.firstElementChild.remove();
     if (!quiet && activeTab !== "logs" && (l.level === "warning" || l.level === "error")) {

@@ -58,9 +58,11 @@ async fn scenario() {
     let (_driver, c) = start_driver().await;
     let page = format!("http://{addr}/");
 
-    // Load the page: the start form fills it.
+    // Load the page: the start form fills it; nothing is logged yet.
     c.goto(&page).await.expect("open the dashboard");
     wait_for(&c, "status", STATUS, 10, |v| v == "ready").await;
+    const LOGS_NOTE: &str = "document.getElementById('logs-note').textContent";
+    assert_eq!(js(&c, LOGS_NOTE).await, json!("No log lines yet."));
     let target_url = format!("{}/delay?ms=5", target.url());
     fill(&c, "#f-users", "4").await;
     fill(&c, "#f-ramp", "100").await;
@@ -95,6 +97,11 @@ async fn scenario() {
     wait_for(&c, "users after edit", USERS, 10, |v| v == "7").await;
     assert_eq!(engine.user_count(), 7);
     shot(&c, "4-edited.png").await;
+
+    // The lines logged since then replace the "nothing yet" note.
+    let lines = js(&c, "document.querySelectorAll('#logs li').length").await;
+    assert!(lines.as_u64() > Some(0), "log lines: {lines}");
+    assert_eq!(js(&c, LOGS_NOTE).await, json!(""));
 
     // Stop: the final figures equal what the target served.
     click(&c, "#btn-stop").await;
@@ -135,6 +142,9 @@ async fn scenario() {
     })
     .await;
     shot(&c, "6-reset.png").await;
+    // A whole session of the dashboard without one console error (the favicon included).
+    let errors = console_errors(&c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 
     // The same engine behind a token login: the page redirects to the login form, the token
     // gives a session cookie, and the page (its event stream and its POSTs, which carry the

@@ -222,6 +222,8 @@ async fn a_whole_test_through_the_api() {
         }
         for key in [
             "errors",
+            "current_rps",
+            "current_fail_per_sec",
             "total_rps",
             "total_fail_per_sec",
             "fail_ratio",
@@ -232,6 +234,9 @@ async fn a_whole_test_through_the_api() {
             assert!(j.get(key).is_some(), "no {key}");
         }
         assert_eq!(j["state"], "stopped");
+        // Locust 2.47: the Aggregated row's current rates, also at the top level.
+        assert_eq!(j["current_rps"], last["current_rps"]);
+        assert_eq!(j["current_fail_per_sec"], last["current_fail_per_sec"]);
         assert_eq!(j["errors"][0]["name"], "/fail-every/2");
         assert!(
             j["current_response_time_percentiles"]["response_time_percentile_0.95"].is_number()

@@ -550,6 +550,36 @@ mod tests {
         assert_eq!(s.warnings.len(), 2);
     }
 
+    /// Past the cap, the names seen first keep their rows, whatever the hash order of the
+    /// worker's map (seeded per process): the rows a user sees do not change run to run.
+    #[test]
+    fn names_past_the_cap_go_to_the_overflow_in_the_order_first_seen() {
+        let mut w = WorkerStats::default();
+        let cap = Limits::default().max_names;
+        for i in 0..cap + 500 {
+            w.record("GET", &format!("/item/{i:05}"), 10, 0, None, 1.0);
+        }
+        // Through serde too, as a delta from another process arrives.
+        let json = serde_json::to_string(&w).unwrap();
+        let copy: WorkerStats = serde_json::from_str(&json).unwrap();
+        for delta in [w, copy] {
+            let mut agg = Aggregator::new(Limits::default());
+            agg.start(0.0);
+            agg.merge(delta, 1.0);
+            let s = agg.snapshot(2.0, &info());
+            let own: Vec<String> = s
+                .entries
+                .iter()
+                .filter(|e| e.name != OVERFLOW_NAME)
+                .map(|e| e.name.clone())
+                .collect();
+            let first: Vec<String> = (0..cap).map(|i| format!("/item/{i:05}")).collect();
+            assert_eq!(own, first);
+            let other = s.entries.iter().find(|e| e.name == OVERFLOW_NAME).unwrap();
+            assert_eq!(other.num_requests, 500);
+        }
+    }
+
     #[test]
     fn failure_groups_go_to_the_earliest_messages() {
         let mut agg = Aggregator::new(Limits {

@@ -66,7 +66,10 @@ pub struct WorkerStats {
 #[derive(Debug, Default)]
 struct Entries {
     slots: Slots,
-    named: foldhash::HashMap<String, Vec<(String, StatsEntry)>>,
+    /// By name: the order the name was first seen in (within the interval), and its
+    /// methods. The order, not the hash's, decides which names keep their own row when a
+    /// delta brings more than the aggregator keeps.
+    named: foldhash::HashMap<String, (u32, Vec<(String, StatsEntry)>)>,
 }
 
 impl WorkerStats {
@@ -138,9 +141,10 @@ impl WorkerStats {
         // the entry exists.
         let named = &mut self.entries.named;
         if !named.contains_key(name) {
-            named.insert(name.to_string(), Vec::new());
+            let order = named.len() as u32;
+            named.insert(name.to_string(), (order, Vec::new()));
         }
-        let list = named.get_mut(name).expect("inserted above");
+        let (_, list) = named.get_mut(name).expect("inserted above");
         let i = match list.iter().position(|(m, _)| m == method) {
             Some(i) => i,
             None => {
@@ -208,10 +212,13 @@ impl WorkerStats {
         taken
     }
 
-    /// The recorded entries, as (method, name, stats).
+    /// The recorded entries, as (method, name, stats): the plan's fixed names first, then
+    /// the others in the order they were first seen.
     pub fn into_entries(self) -> (Vec<EntryDelta>, WorkerRest) {
         let mut out: Vec<EntryDelta> = self.entries.slots.into_deltas().collect();
-        for (name, list) in self.entries.named {
+        let mut named: Vec<_> = self.entries.named.into_iter().collect();
+        named.sort_unstable_by_key(|(_, (order, _))| *order);
+        for (name, (_, list)) in named {
             for (method, stats) in list {
                 out.push(EntryDelta {
                     method,
@@ -273,7 +280,9 @@ mod entries_as_list {
 
     pub fn serialize<S: Serializer>(entries: &Entries, s: S) -> Result<S::Ok, S::Error> {
         let slots = entries.slots.deltas();
-        let named = entries.named.iter().flat_map(|(name, l)| {
+        let mut in_order: Vec<_> = entries.named.iter().collect();
+        in_order.sort_unstable_by_key(|(_, (order, _))| *order);
+        let named = in_order.into_iter().flat_map(|(name, (_, l))| {
             l.iter().map(|(method, stats)| EntryDelta {
                 method: method.clone(),
                 name: name.clone(),
@@ -292,7 +301,8 @@ mod entries_as_list {
         let list = Vec::<EntryDelta>::deserialize(d)?;
         let mut entries = Entries::default();
         for e in list {
-            let methods = entries.named.entry(e.name).or_default();
+            let order = entries.named.len() as u32;
+            let (_, methods) = entries.named.entry(e.name).or_insert((order, Vec::new()));
             match methods.iter_mut().find(|(m, _)| *m == e.method) {
                 Some((_, stats)) => *stats += &e.stats,
                 None => methods.push((e.method, e.stats)),

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// The embedded files: name, content type, bytes.
-pub const FILES: [(&str, &str, &[u8]); 7] = [
+pub const FILES: [(&str, &str, &[u8]); 8] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -46,7 +46,26 @@ pub const FILES: [(&str, &str, &[u8]); 7] = [
         "text/css; charset=utf-8",
         include_bytes!("../../static/style.css"),
     ),
+    ("favicon.svg", FAVICON_TYPE, FAVICON),
 ];
+
+/// The icon browsers show in the tab (also at `/favicon.ico`, where browsers look for it
+/// on pages that do not name one: the HTML report).
+pub const FAVICON: &[u8] = include_bytes!("../../static/favicon.svg");
+const FAVICON_TYPE: &str = "image/svg+xml";
+
+/// `GET /favicon.ico`: the icon (an SVG: every current browser takes one by its type).
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, FAVICON_TYPE),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
 
 /// The stylesheet, inlined in the HTML report.
 pub const STYLE_CSS: &str = include_str!("../../static/style.css");

@@ -105,7 +105,7 @@ impl Auth {
                 }
             }
             Auth::Token { token, session } => {
-                if path == "/login" || path.starts_with("/static/") {
+                if path == "/login" || path == "/favicon.ico" || path.starts_with("/static/") {
                     return None;
                 }
                 let bearer = authorization(headers, "Bearer ")

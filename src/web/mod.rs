@@ -160,6 +160,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::index))
         .route("/static/{version}/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/events", get(sse::events))
         .route("/swarm", post(api::swarm))
         .route("/stop", post(api::stop))

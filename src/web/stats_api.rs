@@ -73,6 +73,9 @@ pub fn requests_json(snap: &Snapshot) -> Value {
     json!({
         "stats": stats,
         "errors": errors,
+        // Locust 2.47 names the Aggregated row's current rates both ways.
+        "current_rps": num(total.current_rps),
+        "current_fail_per_sec": num(total.current_fail_per_sec),
         "total_rps": num(total.current_rps),
         "total_fail_per_sec": num(total.current_fail_per_sec),
         "fail_ratio": num(total.fail_ratio()),

@@ -65,6 +65,8 @@ pub async fn start_driver() -> (Driver, Client) {
     let profile = tempfile::tempdir().expect("profile dir").keep();
     let caps = json!({
         "browserName": "chrome",
+        // The page's console and failed loads, read by `console_errors`.
+        "goog:loggingPrefs": { "browser": "ALL" },
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": [
@@ -95,6 +97,42 @@ pub async fn start_driver() -> (Driver, Client) {
             Err(e) => panic!("cannot start a WebDriver session: {e}"),
         }
     }
+}
+
+/// ChromeDriver's log of the browser (console messages, failed loads) since the last read.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+/// Every console error (and failed resource load, such as a missing favicon) the browser
+/// logged since the last call.
+pub async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("read the browser log");
+    log.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Evaluate `expr` (a JS expression) in the page.
