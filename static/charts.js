@@ -22,7 +22,8 @@
   const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
     21600, 43200, 86400];
   // A gap longer than this many seconds between two points breaks the line (server restart,
-  // browser asleep) instead of drawing a misleading straight segment across it.
+  // browser asleep) instead of drawing a misleading straight segment across it; thinned
+  // older points (with a `span`) allow their span on top.
   const GAP_SECONDS = 5;
   // Keep memory bounded on a page left open for days: drop the oldest tenth past this.
   const MAX_POINTS = 200000;
@@ -117,6 +118,7 @@
       this.times = [];
       this.runs = [];
       this.drains = [];
+      this.spans = [];
       this.values = this.series.map(() => []);
       this.len = 0;
       this.bands = [];
@@ -175,6 +177,7 @@
       this.times = [];
       this.runs = [];
       this.drains = [];
+      this.spans = [];
       this.values = this.series.map(() => []);
       this.len = 0;
       for (const p of points) this.push(p);
@@ -193,6 +196,8 @@
       this.runs.push(p.run == null ? 0 : p.run);
       const drain = !!p.drain;
       this.drains.push(drain);
+      // A thinned point of older history stands for `span` seconds: no gap within that.
+      this.spans.push(p.span || 0);
       for (let s = 0; s < this.series.length; s++) {
         const v = drain && !this.series[s].keepInDrain ? null : this.series[s].get(p);
         this.values[s].push(v == null || !Number.isFinite(v) ? NaN : v);
@@ -203,6 +208,7 @@
         this.times.splice(0, drop);
         this.runs.splice(0, drop);
         this.drains.splice(0, drop);
+        this.spans.splice(0, drop);
         for (const col of this.values) col.splice(0, drop);
         this.len -= drop;
       }
@@ -452,6 +458,12 @@
       ctx.restore();
     }
 
+    /** Longest time between point i - 1 and point i that still joins them. */
+    gapAt(i) {
+      const span = Math.max(this.spans[i] || 0, i > 0 ? this.spans[i - 1] || 0 : 0);
+      return GAP_SECONDS + span;
+    }
+
     drawSeries(ctx, s, a, t0, t1, yOf) {
       const width = a.right - a.left;
       ctx.strokeStyle = ctx.fillStyle = this.color(s);
@@ -484,7 +496,7 @@
       for (let i = 0; i < this.len; i++) {
         const v = col[i];
         const t = times[i];
-        if (Number.isNaN(v) || t - prevT > GAP_SECONDS) {
+        if (Number.isNaN(v) || t - prevT > this.gapAt(i)) {
           // A hole: finish the column and do not join across the hole.
           flush();
           cx = -1;
@@ -533,7 +545,7 @@
         }
         const x = a.left + (times[i] - t0) * scale;
         const y = yOf(v);
-        if (open && times[i] - prevT <= GAP_SECONDS) {
+        if (open && times[i] - prevT <= this.gapAt(i)) {
           ctx.lineTo(x, y);
           if (++segs >= CHUNK) {
             ctx.stroke();
@@ -544,7 +556,7 @@
         } else {
           // An isolated point (first after a hole) is drawn as a dot so it is visible.
           ctx.moveTo(x, y);
-          if (i + 1 >= this.len || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > GAP_SECONDS) {
+          if (i + 1 >= this.len || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > this.gapAt(i + 1)) {
             ctx.fillRect(x - LINE_WIDTH, y - LINE_WIDTH, LINE_WIDTH * 2, LINE_WIDTH * 2);
           }
         }

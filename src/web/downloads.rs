@@ -56,8 +56,8 @@ pub async fn exceptions_csv(State(state): State<AppState>) -> Result<Response, A
     csv(&state, "exceptions", |w, s| report::write_exceptions(w, s))
 }
 
-/// `GET /stats/requests_full_history/csv`: every entry and Aggregated, once per tick, for
-/// the ticks the hub kept (bounded).
+/// `GET /stats/requests_full_history/csv`: every entry and Aggregated, once per tick, of the
+/// current (or last) run, for the ticks the hub kept (bounded).
 pub async fn full_history_csv(State(state): State<AppState>) -> Response {
     let name = format!("requests_full_history_{}.csv", unix_now() as u64);
     attachment(&name, "text/csv; charset=utf-8", state.hub.history_csv())
@@ -77,7 +77,7 @@ pub fn report_page(state: &AppState) -> ReportPage {
         .hub
         .snapshot()
         .unwrap_or_else(|| state.engine.snapshot());
-    let history = state.hub.history();
+    let history = state.hub.run_history();
     let results = state
         .history
         .evaluate(&snap, snap.state == crate::stats::RunState::Stopped);

@@ -14,6 +14,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::logs::LogBuffer;
+use super::thinning;
 use crate::engine::Engine;
 use crate::report::HistoryCsv;
 use crate::stats::{HistoryPoint, RunState, Snapshot};
@@ -42,7 +43,8 @@ struct Inner {
     snapshot: Arc<Snapshot>,
     snapshot_json: Arc<str>,
     history: VecDeque<Kept>,
-    csv_rows: VecDeque<Vec<u8>>,
+    /// History CSV rows, each with the run it belongs to.
+    csv_rows: VecDeque<(u32, Vec<u8>)>,
     csv_bytes: usize,
     last_state: RunState,
     warnings_seen: usize,
@@ -143,10 +145,10 @@ impl Hub {
             });
             if let Some(row) = csv {
                 inner.csv_bytes += row.len();
-                inner.csv_rows.push_back(row);
+                inner.csv_rows.push_back((snap.run, row));
                 while inner.csv_bytes > MAX_CSV_BYTES {
                     match inner.csv_rows.pop_front() {
-                        Some(old) => inner.csv_bytes -= old.len(),
+                        Some((_, old)) => inner.csv_bytes -= old.len(),
                         None => break,
                     }
                 }
@@ -189,15 +191,24 @@ impl Hub {
         self.inner.lock().ok().map(|i| i.snapshot.clone())
     }
 
-    /// The history kept, oldest first.
-    pub fn history(&self) -> Vec<HistoryPoint> {
+    /// The history kept of the current (or last) run, oldest first: what its live report
+    /// charts.
+    pub fn run_history(&self) -> Vec<HistoryPoint> {
         self.inner
             .lock()
-            .map(|i| i.history.iter().map(|k| k.point.clone()).collect())
+            .map(|i| {
+                let run = i.snapshot.run;
+                i.history
+                    .iter()
+                    .filter(|k| k.point.run == run)
+                    .map(|k| k.point.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    /// The full history CSV (Locust's header, then every entry and Aggregated per tick).
+    /// The full history CSV of the current (or last) run: the header, then every entry and
+    /// Aggregated per tick.
     pub fn history_csv(&self) -> Vec<u8> {
         let mut out = Vec::new();
         {
@@ -205,8 +216,8 @@ impl Hub {
             let _ = w.write_header().and_then(|_| w.flush());
         }
         if let Ok(inner) = self.inner.lock() {
-            out.reserve(inner.csv_bytes);
-            for row in &inner.csv_rows {
+            let run = inner.snapshot.run;
+            for (_, row) in inner.csv_rows.iter().filter(|(r, _)| *r == run) {
                 out.extend_from_slice(row);
             }
         }
@@ -216,7 +227,7 @@ impl Hub {
     /// The `state` event: everything (`after = None`, or an id this hub never issued), or
     /// only what came after snapshot `after` (`resumed: true`).
     pub fn state_event(&self, after: Option<u64>) -> StateEvent {
-        let (seq, snapshot_json, points, resume_mark) = {
+        let (seq, run, snapshot_json, points, resume_mark) = {
             let Ok(inner) = self.inner.lock() else {
                 return StateEvent {
                     seq: 0,
@@ -225,6 +236,7 @@ impl Hub {
                 };
             };
             let seq = inner.snapshot.seq;
+            let run = inner.snapshot.run;
             let after = after.filter(|a| *a <= seq);
             let points: Vec<HistoryPoint> = inner
                 .history
@@ -240,13 +252,19 @@ impl Hub {
                     .find(|k| k.point.seq <= a)
                     .map_or(0, |k| k.log_mark)
             });
-            (seq, inner.snapshot_json.clone(), points, resume_mark)
+            (seq, run, inner.snapshot_json.clone(), points, resume_mark)
         };
         let logs = self.logs.lines_after(resume_mark.unwrap_or(0));
         let log_mark = logs.last().map_or(resume_mark.unwrap_or(0), |l| l.n);
+        // A new browser gets the current run in full and what came before thinned; a resumed
+        // stream gets every point it missed.
+        let history = match resume_mark {
+            None => to_json(&thinning::initial(&points, run)),
+            Some(_) => to_json(&points),
+        };
         let json = format!(
             r#"{{"snapshot":{snapshot_json},"history":{},"logs":{},"resumed":{}}}"#,
-            to_json(&points),
+            history,
             to_json(&logs),
             resume_mark.is_some()
         );
@@ -291,7 +309,7 @@ mod tests {
             .collect();
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].message, "too many names");
-        let seqs: Vec<u64> = hub.history().iter().map(|p| p.seq).collect();
+        let seqs: Vec<u64> = hub.run_history().iter().map(|p| p.seq).collect();
         assert_eq!(&seqs[seqs.len() - 3..], &[101, 102, 103]);
         let resumed = hub.state_event(Some(102));
         assert_eq!(resumed.seq, 103);
@@ -302,5 +320,43 @@ mod tests {
         old.seq = 50;
         hub.ingest(Arc::new(old));
         assert_eq!(hub.snapshot().map(|s| s.seq), Some(103));
+    }
+
+    /// The live report's history and the full-history CSV are the current run's, not every
+    /// run since the server started; a new browser still gets the earlier runs.
+    #[tokio::test]
+    async fn report_history_and_csv_hold_the_current_run() {
+        let engine = Engine::new(EngineConfig {
+            workers: 1,
+            tick: std::time::Duration::from_secs(3600),
+            ..EngineConfig::default()
+        })
+        .unwrap();
+        let hub = Hub::start(&engine, Arc::new(LogBuffer::new(false)));
+        let base = engine.snapshot();
+        for (seq, run) in [(10, 1), (11, 1), (12, 2), (13, 2), (14, 2)] {
+            let mut s = (*base).clone();
+            s.seq = seq;
+            s.run = run;
+            s.time = 1_796_238_000.0 + seq as f64;
+            s.state = RunState::Running;
+            s.host = format!("http://run{run}");
+            hub.ingest(Arc::new(s));
+        }
+        let seqs: Vec<u64> = hub.run_history().iter().map(|p| p.seq).collect();
+        assert_eq!(seqs, [12, 13, 14]);
+        let csv = String::from_utf8(hub.history_csv()).unwrap();
+        let times: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|r| r.split(',').next().unwrap())
+            .collect();
+        assert_eq!(times, ["1796238012", "1796238013", "1796238014"], "{csv}");
+        let first = hub.state_event(None);
+        assert!(
+            first.json.contains("\"seq\":10,\"run\":1"),
+            "{}",
+            first.json
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! - `assets`: JS and CSS embedded in the binary, under versioned, immutable URLs.
 //! - `hub`: the task that serialises each snapshot once and fans it out to browsers.
 //! - `sse`: `GET /events`, one stream per browser (state, snapshots, logs, resume).
+//! - `thinning`: the history a new browser gets (the current run in full, older thinned).
 //! - `logs`: the controller's log lines (bounded ring + broadcast).
 //! - `error`: [`ApiError`], turned into 4xx JSON answers.
 //! - `security`: the guard in front of every route (Host allow-list, cross-site refusal,
@@ -35,6 +36,7 @@ pub mod security;
 pub mod server;
 pub mod sse;
 pub mod stats_api;
+pub mod thinning;
 pub mod tls;
 
 use std::sync::Arc;
