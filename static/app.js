@@ -220,16 +220,52 @@
     }
   }
 
+  /**
+   * The generator's overload ranges as one line (how many, of which cause, the worst one),
+   * which opens to the list: a long test with many ranges must not push the tabs down.
+   */
+  function overloadSummary(ranges) {
+    if (!ranges.length) return null;
+    const host = ranges.filter((r) => r.cause === "host").length;
+    const causes = [];
+    if (ranges.length - host) causes.push(`${fmtInt(ranges.length - host)} Surge overloaded`);
+    if (host) causes.push(`${fmtInt(host)} machine busy with other work`);
+    const worst = ranges.reduce((a, b) => (b.peak_lag_ms > a.peak_lag_ms ? b : a));
+    const n = ranges.length;
+    return {
+      cls: "warn",
+      text: `⚠ ${fmtInt(n)} overloaded ${n === 1 ? "range" : "ranges"} (${causes.join(", ")}); ` +
+        `worst: scheduling lag up to ${fmtMs(worst.peak_lag_ms)} ms. Figures in them are not the target's alone.`,
+      details: ranges.map((r) => r.message),
+    };
+  }
+
+  /** The overload ranges, shaded on every chart. */
+  function renderBands(s) {
+    const ranges = (s.generator && s.generator.ranges) || [];
+    const bands = ranges.map((r) => ({
+      from: r.start,
+      to: r.end,
+      label: r.cause === "host" ? "machine busy" : "Surge overloaded",
+    }));
+    for (const c of charts) c.setBands(bands);
+  }
+
   /** Warnings and open-model figures, above the tabs, only when there is something to say. */
   function renderBanner(s) {
     const banner = $("#banner");
     const parts = [];
     for (const w of s.warnings || []) parts.push({ cls: "warn", text: `⚠ ${w}` });
     const g = s.generator || {};
-    if (g.overloaded) {
+    if (g.overloaded && g.cause === "host") {
+      const h = g.host;
+      const load = h ? ` (other processes use ${fmtNumber(Math.max(0, h.busy_cores - h.surge_cores), 1)} of ${h.cores} cores)` : "";
+      parts.push({ cls: "warn", text: `⚠ This machine is busy with other work right now${load}: response times include its delays.` });
+    } else if (g.overloaded) {
       parts.push({ cls: "warn", text: "⚠ Surge itself is the bottleneck right now: the figures measure the generator, not the target." });
     }
-    for (const r of g.ranges || []) parts.push({ cls: "warn", text: `⚠ ${r.message}` });
+    const summary = overloadSummary(g.ranges || []);
+    if (summary) parts.push(summary);
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];
@@ -252,6 +288,21 @@
     banner.dataset.key = key;
     banner.textContent = "";
     for (const p of parts) {
+      if (p.details) {
+        const box = document.createElement("details");
+        box.className = `${p.cls} banner-details`;
+        const sum = document.createElement("summary");
+        sum.textContent = p.text;
+        const list = document.createElement("ul");
+        for (const d of p.details) {
+          const li = document.createElement("li");
+          li.textContent = d;
+          list.append(li);
+        }
+        box.append(sum, list);
+        banner.append(box);
+        continue;
+      }
       const line = document.createElement("p");
       line.className = p.cls;
       line.textContent = p.text;
@@ -267,6 +318,7 @@
     renderStats(false);
     renderFailures(false);
     renderBanner(s);
+    renderBands(s);
     if (runChanged && activeTab === "ratio") loadRatio();
   }
 

@@ -108,6 +108,8 @@
 
   function banner(s) {
     const lines = (s.warnings || []).map((w) => ["warn", `⚠ ${w}`]);
+    // Each overload range of the generator (Surge itself, or the machine busy elsewhere).
+    for (const r of (s.generator && s.generator.ranges) || []) lines.push(["warn", `⚠ ${r.message}`]);
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];
@@ -162,7 +164,15 @@
     ], exceptions).closest(".table-wrap").hidden = !exceptions.length;
     $("#exceptions-empty").hidden = exceptions.length > 0;
 
-    for (const c of standardCharts($("#charts"))) c.setPoints(history);
+    const bands = ((s.generator && s.generator.ranges) || []).map((r) => ({
+      from: r.start,
+      to: r.end,
+      label: r.cause === "host" ? "machine busy" : "Surge overloaded",
+    }));
+    for (const c of standardCharts($("#charts"))) {
+      c.setPoints(history);
+      c.setBands(bands);
+    }
     thresholds(data.thresholds || []);
     if (data.comparison && data.baseline && window.SurgeCompare) {
       $("#compare-section").hidden = false;

@@ -16,6 +16,7 @@ use serde_json::json;
 use support::browser::*;
 use support::Target;
 use surge::engine::{Engine, EngineConfig};
+use surge::stats::health::{Cause, HostLoad, OverloadRange};
 use surge::web::auth::Auth;
 use surge::web::{app, AppState, Defaults, Security};
 
@@ -48,6 +49,7 @@ async fn scenario() {
     let mut defaults = Defaults::empty();
     defaults.tick = Duration::from_millis(500);
     let state = AppState::new(engine.clone(), defaults, false);
+    let hub = state.hub.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -145,6 +147,78 @@ async fn scenario() {
     // A whole session of the dashboard without one console error (the favicon included).
     let errors = console_errors(&c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
+
+    // Eight overload ranges (the machine busy with other work) are one line, which opens
+    // to the list, and the tabs stay where they were.
+    let tabs_top = "document.querySelector('[role=tablist]').getBoundingClientRect().top";
+    let before = js(&c, tabs_top).await.as_f64().unwrap();
+    let mut s = (*hub.snapshot().expect("a snapshot")).clone();
+    s.seq += 1_000_000;
+    let t0 = s.stats_start.unwrap_or(s.time);
+    s.generator.ranges = (0..8)
+        .map(|i| {
+            let start = t0 + f64::from(i) * 3.0;
+            let mut r = OverloadRange {
+                start,
+                end: start + 2.0,
+                peak_cpu_percent: Some(3.0),
+                peak_lag_ms: 40.0 + f64::from(i) * 10.0,
+                late_starts: 0,
+                dropped_starts: 0,
+                cause: Cause::Host,
+                host: Some(HostLoad {
+                    cores: 2,
+                    busy_cores: 1.92,
+                    surge_cores: 0.02,
+                    steal_cores: 0.0,
+                }),
+                message: String::new(),
+            };
+            r.message = r.describe(t0);
+            r
+        })
+        .collect();
+    hub.ingest(std::sync::Arc::new(s));
+    let summary = wait_for(
+        &c,
+        "overload summary",
+        "document.querySelector('#banner details summary')?.textContent || ''",
+        10,
+        |v| !v.as_str().unwrap_or("").is_empty(),
+    )
+    .await;
+    assert_eq!(
+        summary,
+        json!("⚠ 8 overloaded ranges (8 machine busy with other work); worst: scheduling lag up to 110 ms. Figures in them are not the target's alone.")
+    );
+    assert_eq!(
+        js(&c, "document.querySelectorAll('#banner details').length").await,
+        json!(1)
+    );
+    let after = js(&c, tabs_top).await.as_f64().unwrap();
+    assert!(
+        after - before < 60.0,
+        "the tabs moved {} px down",
+        after - before
+    );
+    click(&c, "#banner details summary").await;
+    let items = js(
+        &c,
+        "[...document.querySelectorAll('#banner details li')].map(l => l.textContent)",
+    )
+    .await;
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 8);
+    assert!(
+        items[0]
+            .as_str()
+            .unwrap()
+            .starts_with("This machine was busy with other work from 0:00 to 0:02"),
+        "{items:?}"
+    );
+    click(&c, "#tab-charts").await;
+    shot(&c, "6b-overload-ranges.png").await;
+    click(&c, "#tab-stats").await;
 
     // The same engine behind a token login: the page redirects to the login form, the token
     // gives a session cookie, and the page (its event stream and its POSTs, which carry the

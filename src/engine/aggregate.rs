@@ -23,6 +23,7 @@ pub async fn run(
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut agg = Aggregator::new(limits);
+    let mut host = super::cpu::HostSampler::default();
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let publish = |agg: &mut Aggregator| {
@@ -50,7 +51,7 @@ pub async fn run(
             due = ticker.tick() => {
                 let lag = due.elapsed();
                 let running = matches!(status.state(), RunState::Spawning | RunState::Running);
-                agg.health_tick(unix_now(), running, lag.as_micros() as u64);
+                agg.health_tick(unix_now(), running, lag.as_micros() as u64, host.sample());
                 publish(&mut agg);
             }
         }

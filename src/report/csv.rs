@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use ::csv::{QuoteStyle, Terminator, Writer, WriterBuilder};
 
 use super::format::{iso_utc, ms3_or_na, ms3_or_zero, num, unix_whole};
+use crate::stats::health::Cause;
 use crate::stats::{EntrySnapshot, Snapshot};
 
 /// Header of `PREFIX_stats.csv`, exactly as Locust writes it.
@@ -116,10 +117,11 @@ pub fn write_exceptions<W: Write>(w: W, snap: &Snapshot) -> io::Result<()> {
 }
 
 /// Header of `PREFIX_generator.csv` (Surge's own file: Locust has no such report).
-pub const GENERATOR_HEADER: &str = "Start,End,Duration (s),Peak worker CPU %,Peak scheduling lag (ms),Late starts,Dropped starts,Warning";
+pub const GENERATOR_HEADER: &str = "Start,End,Duration (s),Cause,Peak worker CPU %,Peak scheduling lag (ms),Late starts,Dropped starts,Other processes (cores),Surge (cores),Cores,Warning";
 
-/// Write `PREFIX_generator.csv`: one row per time range in which Surge itself was the
-/// bottleneck (header only when it never was).
+/// Write `PREFIX_generator.csv`: one row per time range in which Surge itself (cause
+/// `generator`) or the machine it ran on (`host`) was the bottleneck (header only when
+/// neither ever was).
 pub fn write_generator<W: Write>(w: W, snap: &Snapshot) -> io::Result<()> {
     let mut out = writer(w);
     header(&mut out, GENERATOR_HEADER)?;
@@ -128,11 +130,20 @@ pub fn write_generator<W: Write>(w: W, snap: &Snapshot) -> io::Result<()> {
             iso_utc(r.start),
             iso_utc(r.end),
             format!("{:.0}", r.duration()),
+            match r.cause {
+                Cause::Generator => "generator".to_string(),
+                Cause::Host => "host".to_string(),
+            },
             r.peak_cpu_percent
                 .map_or_else(String::new, |c| format!("{c:.0}")),
             format!("{:.1}", r.peak_lag_ms),
             r.late_starts.to_string(),
             r.dropped_starts.to_string(),
+            r.host
+                .map_or_else(String::new, |h| format!("{:.2}", h.others_cores())),
+            r.host
+                .map_or_else(String::new, |h| format!("{:.2}", h.surge_cores)),
+            r.host.map_or_else(String::new, |h| h.cores.to_string()),
             r.message.clone(),
         ])?;
     }

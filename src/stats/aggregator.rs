@@ -227,12 +227,22 @@ impl Aggregator {
     }
 
     /// Judges the generator's health over the tick ending at `now`, whose own timer fired
-    /// `tick_lag_us` late (called once per periodic snapshot, before it is built).
-    pub fn health_tick(&mut self, now: f64, running: bool, tick_lag_us: u64) {
+    /// `tick_lag_us` late, given the machine's load over it (called once per periodic
+    /// snapshot, before it is built).
+    pub fn health_tick(
+        &mut self,
+        now: f64,
+        running: bool,
+        tick_lag_us: u64,
+        host: Option<super::health::HostLoad>,
+    ) {
         self.health.tick_lag(tick_lag_us);
-        self.generator = self
-            .health
-            .tick(now, running, (self.scheduled, self.late, self.dropped));
+        self.generator = self.health.tick(
+            now,
+            running,
+            (self.scheduled, self.late, self.dropped),
+            host,
+        );
     }
 
     fn warn_once(&mut self, message: String) {

@@ -1,11 +1,18 @@
-//! The generator's own health: whether Surge itself was the bottleneck while it measured.
+//! The generator's own health: whether Surge itself, or the machine it runs on, was the
+//! bottleneck while it measured.
 //!
 //! Every worker reports, with each flush, how much CPU its thread used and how late its
 //! periodic timer fired (the event loop's scheduling lag); the aggregator adds its own tick's
-//! lateness and, in the open model, the starts that came late or were dropped. Each tick is
-//! judged against fixed thresholds, and overloaded ticks are joined into time ranges that
-//! the dashboard, the console, the CSV files and the JSON summary show beside the results:
-//! figures measured while the generator was saturated describe Surge, not the target.
+//! lateness, in the open model the starts that came late or were dropped, and the machine's
+//! load over the tick ([`HostLoad`]: all processes' CPU, Surge's own, steal time). Each tick
+//! is judged against fixed thresholds, and overloaded ticks are joined into time ranges that
+//! the dashboard, the console, the CSV files and the JSON summary show beside the results.
+//!
+//! A range has a [`Cause`]. Surge's own worker thread saturated is the *generator*: the
+//! figures describe Surge, and more `--workers` (cores) help. Lag while Surge's threads are
+//! mostly idle and the machine is busy with other processes (the target beside Surge, as on
+//! most laptops) or its virtual CPUs are stolen is the *host*: response times include this
+//! machine's delays, and more workers would not help.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +27,50 @@ pub const LATE_START_SHARE: f64 = 0.01;
 pub const LATE_START_MIN: u64 = 5;
 /// Most ranges kept (a run that keeps flapping in and out of overload keeps the last).
 const MAX_RANGES: usize = 100;
+/// The machine is busy with other work when all processes but Surge use this share of its
+/// cores (or more)...
+pub const HOST_BUSY_SHARE: f64 = 0.5;
+/// ... or when the hypervisor takes this share of its virtual CPUs' time (steal).
+pub const HOST_STEAL_SHARE: f64 = 0.1;
+
+/// What was the bottleneck in an overloaded range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cause {
+    /// Surge's own threads were busy: the figures measure the generator.
+    #[default]
+    Generator,
+    /// Surge's threads were mostly idle while the machine was busy with other processes (or
+    /// had its CPUs stolen): response times include this machine's delays.
+    Host,
+}
+
+/// The whole machine over one tick, in cores (1.0 = one core busy for the whole tick).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostLoad {
+    /// Cores the machine has.
+    pub cores: u32,
+    /// Cores busy with any process (Surge included), steal excluded.
+    pub busy_cores: f64,
+    /// Cores Surge's own process used.
+    pub surge_cores: f64,
+    /// Cores' worth of time the hypervisor took (steal).
+    pub steal_cores: f64,
+}
+
+impl HostLoad {
+    /// Cores used by every process but Surge.
+    pub fn others_cores(&self) -> f64 {
+        (self.busy_cores - self.surge_cores).max(0.0)
+    }
+
+    /// Whether the machine was busy with work other than Surge's.
+    pub fn busy_elsewhere(&self) -> bool {
+        let cores = f64::from(self.cores.max(1));
+        self.others_cores() >= HOST_BUSY_SHARE * cores
+            || self.steal_cores >= HOST_STEAL_SHARE * cores
+    }
+}
 
 /// What one worker measured about itself since its last flush.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +111,12 @@ pub struct OverloadRange {
     /// Open model: starts later than 1 ms, and starts dropped, within the range.
     pub late_starts: u64,
     pub dropped_starts: u64,
+    /// What was the bottleneck (ranges saved before causes were told apart: generator).
+    #[serde(default)]
+    pub cause: Cause,
+    /// The machine in the range's busiest tick (by other processes' CPU), when known.
+    #[serde(default)]
+    pub host: Option<HostLoad>,
     /// The warning shown to the user (filled in when a snapshot is built).
     pub message: String,
 }
@@ -73,20 +130,44 @@ impl OverloadRange {
     /// The warning for this range, with times as offsets from `start` (the statistics'
     /// start, Unix seconds).
     pub fn describe(&self, start: f64) -> String {
-        format!(
-            "Surge itself was the bottleneck from {} to {} into the test ({:.0} s): {}. \
-             Figures in that range measure the generator, not the target: give it more cores \
-             (--workers) or lower the load.",
-            offset(self.start - start),
-            offset(self.end - start),
-            self.duration(),
-            self.reasons()
-        )
+        let (from, to) = (offset(self.start - start), offset(self.end - start));
+        match self.cause {
+            Cause::Generator => format!(
+                "Surge itself was the bottleneck from {from} to {to} into the test ({:.0} s): \
+                 {}. Figures in that range measure the generator, not the target: give it more \
+                 cores (--workers) or lower the load.",
+                self.duration(),
+                self.reasons()
+            ),
+            Cause::Host => format!(
+                "This machine was busy with other work from {from} to {to} into the test \
+                 ({:.0} s): {}. Response times in that range include this machine's delays: \
+                 run the target elsewhere or lower the load.",
+                self.duration(),
+                self.reasons()
+            ),
+        }
     }
 
-    /// What went wrong, in words: `worker CPU 100%, scheduling lag up to 180 ms`.
+    /// What went wrong, in words: `a worker thread at 100% CPU, scheduling lag up to 180 ms`
+    /// or, for the host, `other processes used 1.9 of 2 cores (Surge 0.02), scheduling lag
+    /// up to 180 ms`.
     pub fn reasons(&self) -> String {
         let mut out = Vec::new();
+        if let (Cause::Host, Some(h)) = (self.cause, &self.host) {
+            out.push(format!(
+                "other processes used {:.1} of {} cores (Surge {:.2})",
+                h.others_cores(),
+                h.cores,
+                h.surge_cores
+            ));
+            if h.steal_cores >= HOST_STEAL_SHARE * f64::from(h.cores.max(1)) {
+                out.push(format!(
+                    "the hypervisor took {:.1} cores' time (steal)",
+                    h.steal_cores
+                ));
+            }
+        }
         if let Some(cpu) = self
             .peak_cpu_percent
             .filter(|c| *c >= BUSY_CPU_SHARE * 100.0)
@@ -128,6 +209,10 @@ pub struct GeneratorSnapshot {
     pub lag_ms: f64,
     /// Whether the last tick was overloaded.
     pub overloaded: bool,
+    /// What was the bottleneck in the last tick, when it was overloaded.
+    pub cause: Option<Cause>,
+    /// The machine over the last tick, when known.
+    pub host: Option<HostLoad>,
     /// Every overloaded stretch of the run, oldest first.
     pub ranges: Vec<OverloadRange>,
 }
@@ -140,15 +225,30 @@ struct Sample {
     scheduled: u64,
     late: u64,
     dropped: u64,
+    host: Option<HostLoad>,
 }
 
 impl Sample {
     fn overloaded(&self) -> bool {
-        self.cpu_share.is_some_and(|c| c >= BUSY_CPU_SHARE)
+        self.saturated()
             || self.lag_us as f64 / 1000.0 >= LAG_MS
             || self.dropped > 0
             || (self.late >= LATE_START_MIN
                 && self.late as f64 > LATE_START_SHARE * self.scheduled as f64)
+    }
+
+    /// A worker thread of Surge's used (nearly) a whole core.
+    fn saturated(&self) -> bool {
+        self.cpu_share.is_some_and(|c| c >= BUSY_CPU_SHARE)
+    }
+
+    /// Why an overloaded tick was: the host when Surge's threads were not saturated and the
+    /// machine was busy with other work; else Surge itself.
+    fn cause(&self) -> Cause {
+        match self.host {
+            Some(h) if !self.saturated() && h.busy_elsewhere() => Cause::Host,
+            _ => Cause::Generator,
+        }
     }
 }
 
@@ -180,8 +280,15 @@ impl HealthTracker {
     }
 
     /// Judges the tick ending at `now` (Unix seconds) while a test runs, given the run's
-    /// open-model totals (scheduled, late, dropped), and returns the picture to publish.
-    pub fn tick(&mut self, now: f64, running: bool, open: (u64, u64, u64)) -> GeneratorSnapshot {
+    /// open-model totals (scheduled, late, dropped) and the machine's load over the tick,
+    /// and returns the picture to publish.
+    pub fn tick(
+        &mut self,
+        now: f64,
+        running: bool,
+        open: (u64, u64, u64),
+        host: Option<HostLoad>,
+    ) -> GeneratorSnapshot {
         let cpu_share = self
             .workers
             .iter()
@@ -196,6 +303,7 @@ impl HealthTracker {
             scheduled: open.0.saturating_sub(self.open_seen.0),
             late: open.1.saturating_sub(self.open_seen.1),
             dropped: open.2.saturating_sub(self.open_seen.2),
+            host,
         };
         self.open_seen = open;
         self.workers.clear();
@@ -205,20 +313,31 @@ impl HealthTracker {
         self.current.cpu_percent = cpu_share.map(|s| (s * 100.0).min(100.0));
         self.current.lag_ms = sample.lag_us as f64 / 1000.0;
         self.current.overloaded = overloaded;
+        self.current.cause = overloaded.then(|| sample.cause());
+        self.current.host = host;
         if overloaded {
             self.extend(previous.unwrap_or(now - 1.0), now, &sample);
         }
         self.current.clone()
     }
 
-    /// Adds the tick `[from, now]` to the last range when it continues it, or opens one.
+    /// Adds the tick `[from, now]` to the last range when it continues it (with the same
+    /// cause), or opens one.
     fn extend(&mut self, from: f64, now: f64, s: &Sample) {
         let cpu = self.current.cpu_percent;
         let lag_ms = s.lag_us as f64 / 1000.0;
+        let cause = s.cause();
         let ranges = &mut self.current.ranges;
         match ranges.last_mut() {
-            Some(r) if from - r.end <= 0.5 => {
+            Some(r) if from - r.end <= 0.5 && r.cause == cause => {
                 r.end = now;
+                if let Some(h) = s.host {
+                    if r.host
+                        .is_none_or(|old| h.others_cores() > old.others_cores())
+                    {
+                        r.host = Some(h);
+                    }
+                }
                 r.peak_cpu_percent = match (r.peak_cpu_percent, cpu) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (a, b) => a.or(b),
@@ -238,6 +357,8 @@ impl HealthTracker {
                     peak_lag_ms: lag_ms,
                     late_starts: s.late,
                     dropped_starts: s.dropped,
+                    cause,
+                    host: s.host,
                     message: String::new(),
                 });
             }
@@ -265,15 +386,15 @@ mod tests {
         t.report(&worker(0, 100, 200, 1));
         t.report(&worker(0, 100, 200, 2));
         t.report(&worker(1, 320, 400, 1));
-        let g = t.tick(100.0, true, (0, 0, 0));
+        let g = t.tick(100.0, true, (0, 0, 0), None);
         assert_eq!(g.cpu_percent, Some(80.0));
         assert_eq!(g.lag_ms, 2.0);
         assert!(!g.overloaded && g.ranges.is_empty());
         // Worker 1 saturates for two ticks: one range from 100 to 102.
         t.report(&worker(1, 990, 1000, 3));
-        assert!(t.tick(101.0, true, (0, 0, 0)).overloaded);
+        assert!(t.tick(101.0, true, (0, 0, 0), None).overloaded);
         t.report(&worker(1, 1000, 1000, 40));
-        let g = t.tick(102.0, true, (0, 0, 0));
+        let g = t.tick(102.0, true, (0, 0, 0), None);
         assert_eq!(g.ranges.len(), 1);
         let r = &g.ranges[0];
         assert_eq!((r.start, r.end), (100.0, 102.0));
@@ -288,9 +409,9 @@ mod tests {
         ));
         // A healthy tick ends it; the next overload opens a second range.
         t.report(&worker(1, 100, 1000, 1));
-        assert!(!t.tick(103.0, true, (0, 0, 0)).overloaded);
+        assert!(!t.tick(103.0, true, (0, 0, 0), None).overloaded);
         t.tick_lag(25_000);
-        let g = t.tick(104.0, true, (0, 0, 0));
+        let g = t.tick(104.0, true, (0, 0, 0), None);
         assert_eq!(g.ranges.len(), 2);
         assert_eq!(g.ranges[1].start, 103.0);
     }
@@ -299,24 +420,87 @@ mod tests {
     fn open_model_late_and_dropped_starts_count_per_tick() {
         let mut t = HealthTracker::default();
         // 1000 scheduled, 5 late: within 1%; 10 scheduled, 4 late: too few to matter.
-        assert!(!t.tick(9.0, true, (1000, 5, 0)).overloaded);
-        assert!(!t.tick(10.0, true, (1010, 9, 0)).overloaded);
+        assert!(!t.tick(9.0, true, (1000, 5, 0), None).overloaded);
+        assert!(!t.tick(10.0, true, (1010, 9, 0), None).overloaded);
         // Next tick: 1000 more, 50 late (5%).
-        let g = t.tick(11.0, true, (2010, 59, 0));
+        let g = t.tick(11.0, true, (2010, 59, 0), None);
         assert!(g.overloaded);
         assert_eq!(g.ranges[0].late_starts, 50);
         // Any dropped start is an overload.
-        let g = t.tick(12.0, true, (3010, 59, 7));
+        let g = t.tick(12.0, true, (3010, 59, 7), None);
         assert_eq!(g.ranges[0].dropped_starts, 7);
         assert_eq!(g.ranges[0].end, 12.0);
         assert_eq!(g.ranges[0].reasons(), "50 late starts, 7 dropped starts");
+    }
+
+    fn host(others: f64, surge: f64, steal: f64) -> Option<HostLoad> {
+        Some(HostLoad {
+            cores: 2,
+            busy_cores: others + surge,
+            surge_cores: surge,
+            steal_cores: steal,
+        })
+    }
+
+    /// The lab: the target shares the machine's 2 cores with Surge, whose threads idle while
+    /// its timers fire late. That is the host, worded as such; a saturated worker stays the
+    /// generator however busy the machine is.
+    #[test]
+    fn lag_on_a_busy_machine_is_the_hosts_and_a_busy_worker_the_generators() {
+        let mut t = HealthTracker::default();
+        t.report(&worker(0, 20, 1000, 150));
+        let g = t.tick(100.0, true, (0, 0, 0), host(1.9, 0.02, 0.0));
+        assert_eq!((g.overloaded, g.cause), (true, Some(Cause::Host)));
+        t.report(&worker(0, 15, 1000, 180));
+        let g = t.tick(101.0, true, (0, 0, 0), host(1.7, 0.02, 0.0));
+        assert_eq!(g.ranges.len(), 1);
+        let r = &g.ranges[0];
+        assert_eq!((r.cause, r.peak_lag_ms), (Cause::Host, 180.0));
+        assert_eq!(r.host.unwrap().others_cores(), 1.9);
+        assert_eq!(
+            r.describe(40.0),
+            "This machine was busy with other work from 0:59 to 1:01 into the test (2 s): \
+             other processes used 1.9 of 2 cores (Surge 0.02), scheduling lag up to 180 ms. \
+             Response times in that range include this machine's delays: run the target \
+             elsewhere or lower the load."
+        );
+        // The worker saturates: a new range, the generator's.
+        t.report(&worker(0, 990, 1000, 40));
+        let g = t.tick(102.0, true, (0, 0, 0), host(1.0, 1.0, 0.0));
+        assert_eq!(g.ranges.len(), 2);
+        assert_eq!(g.ranges[1].cause, Cause::Generator);
+        assert!(g.ranges[1]
+            .describe(40.0)
+            .starts_with("Surge itself was the bottleneck"));
+        // Lag on an idle machine, Surge idle too: not the host's doing.
+        t.report(&worker(0, 10, 1000, 30));
+        assert_eq!(
+            t.tick(104.0, true, (0, 0, 0), host(0.1, 0.01, 0.0)).cause,
+            Some(Cause::Generator)
+        );
+        // Stolen CPU time is the host's.
+        t.report(&worker(0, 10, 1000, 30));
+        let g = t.tick(106.0, true, (0, 0, 0), host(0.2, 0.01, 0.5));
+        assert_eq!(g.cause, Some(Cause::Host));
+        assert!(g
+            .ranges
+            .last()
+            .unwrap()
+            .reasons()
+            .contains("the hypervisor took 0.5 cores' time (steal)"));
+        // A range saved before causes existed reads as the generator's.
+        let old: OverloadRange = serde_json::from_str(
+            r#"{"start":1,"end":2,"peak_cpu_percent":99,"peak_lag_ms":30,"late_starts":0,"dropped_starts":0,"message":""}"#,
+        )
+        .unwrap();
+        assert_eq!((old.cause, old.host), (Cause::Generator, None));
     }
 
     #[test]
     fn nothing_is_judged_while_stopped() {
         let mut t = HealthTracker::default();
         t.report(&worker(0, 1000, 1000, 500));
-        let g = t.tick(5.0, false, (0, 0, 0));
+        let g = t.tick(5.0, false, (0, 0, 0), None);
         assert!(!g.overloaded && g.ranges.is_empty());
     }
 }
