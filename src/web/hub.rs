@@ -285,14 +285,19 @@ mod tests {
     use super::*;
     use crate::engine::EngineConfig;
 
-    #[tokio::test]
-    async fn warnings_become_log_lines_once_and_history_is_kept() {
-        let engine = Engine::new(EngineConfig {
+    /// An engine that publishes nothing by itself: the tests feed the hub.
+    fn quiet_engine() -> Engine {
+        Engine::new(EngineConfig {
             workers: 1,
             tick: std::time::Duration::from_secs(3600),
             ..EngineConfig::default()
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn warnings_become_log_lines_once_and_history_is_kept() {
+        let engine = quiet_engine();
         let logs = Arc::new(LogBuffer::new(false));
         let hub = Hub::start(&engine, logs.clone());
         let base = engine.snapshot();
@@ -326,12 +331,7 @@ mod tests {
     /// run since the server started; a new browser still gets the earlier runs.
     #[tokio::test]
     async fn report_history_and_csv_hold_the_current_run() {
-        let engine = Engine::new(EngineConfig {
-            workers: 1,
-            tick: std::time::Duration::from_secs(3600),
-            ..EngineConfig::default()
-        })
-        .unwrap();
+        let engine = quiet_engine();
         let hub = Hub::start(&engine, Arc::new(LogBuffer::new(false)));
         let base = engine.snapshot();
         for (seq, run) in [(10, 1), (11, 1), (12, 2), (13, 2), (14, 2)] {
