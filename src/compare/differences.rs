@@ -7,8 +7,9 @@
 //! - plan: the same text is the same plan whatever its file's name; otherwise the file names
 //!   (`plan a.toml → b.toml`), or `plan a.toml (its text changed)` when only the text did.
 //! - host: as typed.
-//! - duration: what the statistics cover, so a run stopped early shows too; a difference
-//!   counts above [`DURATION_SLACK_S`] seconds and [`DURATION_SLACK_PCT`] % of the longer.
+//! - duration: the time users ran (statistics' start to the stop, without the drain), so a
+//!   run stopped early shows too; a difference counts above [`DURATION_SLACK_S`] seconds and
+//!   [`DURATION_SLACK_PCT`] % of the longer.
 
 use crate::stats::Snapshot;
 use crate::store::{RunParameters, RunRecord};
@@ -28,7 +29,7 @@ pub struct RunSettings<'a> {
     /// The plan's text, if the run had a plan.
     pub plan_text: Option<&'a str>,
     pub host: &'a str,
-    /// Seconds the statistics cover.
+    /// Seconds the users ran (the statistics' start to the stop, without the drain).
     pub duration_s: f64,
 }
 
@@ -36,7 +37,7 @@ impl<'a> RunSettings<'a> {
     /// A run's settings from what is saved of it (or about to be).
     pub fn new(params: &'a RunParameters, plan_text: Option<&'a str>, snap: &'a Snapshot) -> Self {
         let start = snap.stats_start.unwrap_or(snap.time);
-        let end = snap.stats_end.unwrap_or(snap.time);
+        let end = snap.drain_start.or(snap.stats_end).unwrap_or(snap.time);
         RunSettings {
             users: params.users,
             rate: params.rate,

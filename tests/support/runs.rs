@@ -64,6 +64,7 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
             host: "http://shop.test".into(),
             stats_start: Some(start),
             stats_end: Some(start + 60.0),
+            drain_start: Some(start + 60.0),
             entries,
             total,
             failures: vec![],
