@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::Settings;
+use crate::compare::differences::{differences, RunSettings};
 use crate::compare::{self, DEFAULT_NOISE_PCT};
 use crate::engine::{Engine, RunParams};
 use crate::report::html::{BaselineInput, ReportInput};
@@ -159,15 +160,20 @@ pub async fn run_until<W: Write>(
     let comparison = baseline
         .as_ref()
         .map(|b| compare::compare(&b.snapshot, &snapshot, DEFAULT_NOISE_PCT));
+    let params = settings.run_parameters();
+    let differ = baseline.as_ref().map_or(Vec::new(), |b| {
+        let this = RunSettings::new(&params, settings.plan.text.as_deref(), &snapshot);
+        differences(&RunSettings::of(b), &this)
+    });
     if let (Some(b), Some(c)) = (&baseline, &comparison) {
         writeln!(out)?;
-        compare::text::write_comparison(&mut *out, c, &b.title(), "this run")?;
+        compare::text::write_comparison(&mut *out, c, &b.title(), "this run", &differ)?;
     }
     let meta = RunMeta {
         label: settings.label.clone(),
         source: RunSource::Headless,
         plan_text: settings.plan.text.clone(),
-        params: settings.run_parameters(),
+        params,
         thresholds: results.clone(),
         interrupted,
     };
@@ -181,7 +187,11 @@ pub async fn run_until<W: Write>(
             baseline: baseline
                 .as_ref()
                 .zip(comparison.as_ref())
-                .map(|(run, comparison)| BaselineInput { run, comparison }),
+                .map(|(run, comparison)| BaselineInput {
+                    run,
+                    comparison,
+                    differences: &differ,
+                }),
         };
         report::html::write_file(path, &input)?;
     }

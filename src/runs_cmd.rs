@@ -4,14 +4,16 @@
 //! `--json` prints, for `list`, an array of [`RunSummary`]; for `show`, the run
 //! (`{"id", "label", "source", "interrupted", "plan_text", "params", "snapshot",
 //! "history", "thresholds", "surge_version"}`, the snapshot as in the dashboard's events);
-//! for `compare`, `{"before": RunSummary, "after": RunSummary, "comparison": Comparison}`
-//! (with more than two runs: `{"series": [SeriesRow]}`). Keys are only ever added.
+//! for `compare`, `{"before": RunSummary, "after": RunSummary, "differences": ["users 80 →
+//! 30", ...], "comparison": Comparison}` (with more than two runs: `{"series": [SeriesRow]}`).
+//! Keys are only ever added.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::compare::differences::{differences, RunSettings};
 use crate::compare::{self, series, text, DEFAULT_NOISE_PCT};
 use crate::report::{self, format::iso_utc};
 use crate::store::{self, ListFilter, RunRecord, Store, StoreError};
@@ -173,14 +175,20 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
             }
             let (a, b) = (&runs[0], &runs[1]);
             let c = compare::compare(&a.snapshot, &b.snapshot, noise);
+            let differ = differences(&RunSettings::of(a), &RunSettings::of(b));
             if json {
-                let v = serde_json::json!({ "before": a.summary(), "after": b.summary(), "comparison": c });
+                let v = serde_json::json!({
+                    "before": a.summary(),
+                    "after": b.summary(),
+                    "differences": differ,
+                    "comparison": c,
+                });
                 serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else if csv {
                 text::write_comparison_csv(&mut *out, &c)?;
             } else {
-                text::write_comparison(&mut *out, &c, &a.title(), &b.title())?;
+                text::write_comparison(&mut *out, &c, &a.title(), &b.title(), &differ)?;
             }
         }
         RunsCommand::Export { id, csv, store } => {

@@ -10,7 +10,7 @@
     ["p99", "p99 (ms)"], ["max", "max (ms)"],
   ];
   const VERDICTS = {
-    better: "Better", worse: "Worse", no_significant_change: "No significant change",
+    better: "Better", worse: "Worse", mixed: "Mixed", no_significant_change: "No significant change",
     only_before: "Only in before", only_after: "Only in after",
   };
 
@@ -110,12 +110,21 @@
   }
 
   /**
-   * Render a comparison into `container`.
-   * @param data {before: {title, summary, history}, after: {...}, comparison}
+   * Render a comparison into `container`: what the runs were asked to do differently, the
+   * verdict with its reason and counts, the table per endpoint and the overlaid charts.
+   * @param data {before: {title, summary, history}, after: {...}, differences: [string],
+   *   comparison}
    */
   function renderComparison(container, data) {
     container.textContent = "";
     const c = data.comparison;
+    const differences = data.differences || [];
+    if (differences.length) {
+      const d = el("div", "compare-differs", `Runs differ: ${differences.join("; ")}`);
+      d.id = "compare-differences";
+      d.setAttribute("role", "note");
+      container.append(d);
+    }
     const head = el("div", "compare-head");
     const v = verdictPill(c.verdict);
     v.classList.add("verdict-big");
@@ -124,7 +133,8 @@
     const info = el("div", "compare-info");
     info.append(
       el("div", "compare-title", `${data.before.title} → ${data.after.title}`),
-      el("div", "muted", `Overall: ${c.total.reason}. Endpoints: ${k.better} better, ${k.worse} worse, ` +
+      el("div", "compare-reason", `${VERDICTS[c.verdict] || c.verdict}: ${c.reason}`),
+      el("div", "muted", `Endpoints: ${k.better} better, ${k.worse} worse, ${k.mixed} mixed, ` +
         `${k.unchanged} unchanged, ${k.only_before} only before, ${k.only_after} only after. ` +
         `Noise threshold ±${fmtNumber(c.noise_pct, 2)} %.`),
     );

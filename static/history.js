@@ -1,5 +1,6 @@
 // Surge dashboard: the History tab (saved runs: filter, open read-only, relabel, delete),
-// the Compare tab (two runs side by side with a verdict, or N runs as a series) and the
+// the Compare tab (two runs side by side with a verdict and what their settings changed, or
+// N runs as a series) and the
 // threshold badges in the header. Talks to /api/runs, /api/compare, /api/series and
 // /api/thresholds; draws with SurgeCompare (compare.js) and SurgeCharts (charts.js).
 "use strict";

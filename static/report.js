@@ -179,6 +179,7 @@
       window.SurgeCompare.renderComparison($("#compare"), {
         before: { title: data.baseline.title, summary: { started_at: data.baseline.snapshot.stats_start }, history: data.baseline.history },
         after: { title: data.label ? `this run (${data.label})` : "this run", summary: { started_at: s.stats_start }, history },
+        differences: data.differences,
         comparison: data.comparison,
       });
     }

@@ -2,8 +2,10 @@
 //! `tests/browser.rs`): two saved runs of the same endpoint, a slow one ("pool=5", 20 ms)
 //! and a fast one ("pool=40", 4 ms), are listed newest first; a test started and stopped
 //! in the dashboard is saved too; comparing the two gives the verdict "Better" with the
-//! per-endpoint table and the overlaid charts; a series of three runs draws its table; a
-//! run is deleted from the History tab. Screenshots go to `target/screenshots/`.
+//! per-endpoint table and the overlaid charts, under the plans that differ; a series of
+//! three runs draws its table; a run is deleted from the History tab; two stored runs built
+//! by hand (fewer failures but slower, other users) give "Mixed" in its own colour under
+//! "Runs differ: users 80 → 30". Screenshots go to `target/screenshots/`.
 //!
 //! Set `SURGE_SKIP_BROWSER=1` to skip it on a machine without a browser.
 
@@ -13,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::browser::*;
+use support::runs::{figures, stored_run};
 use support::{parse_plan, Target};
 use surge::cli::RunArgs;
 use surge::engine::{Engine, EngineConfig};
@@ -77,8 +80,9 @@ async fn scenario() {
     .expect("engine");
     let mut defaults = Defaults::empty();
     defaults.tick = Duration::from_millis(500);
+    let store = std::sync::Arc::new(Store::open(data.path()).unwrap());
     let history = HistoryState {
-        store: Some(std::sync::Arc::new(Store::open(data.path()).unwrap())),
+        store: Some(store.clone()),
         thresholds: vec![surge::thresholds::parse("p95 < 10s").unwrap()],
         label: "from the dashboard".into(),
         ..HistoryState::default()
@@ -170,6 +174,16 @@ async fn scenario() {
     )
     .await;
     assert_eq!(verdict, "Better");
+    // Each run has its own plan file (and delay): said above the verdict.
+    let differs = js(
+        &c,
+        "document.getElementById('compare-differences')?.textContent || ''",
+    )
+    .await;
+    assert!(
+        differs.as_str().unwrap().starts_with("Runs differ: plan "),
+        "{differs}"
+    );
     let rows = js(&c, "[...document.querySelectorAll('.compare-table tbody tr')].map(r => [r.cells[1].textContent, r.dataset.verdict])").await;
     assert_eq!(rows, serde_json::json!([["/orders", "better"]]));
     let p95 = js(&c, "document.querySelector('.compare-table tbody tr').cells[6].querySelector('.delta').className").await;
@@ -243,5 +257,110 @@ async fn scenario() {
         v == &serde_json::json!([fast, slow])
     })
     .await;
+
+    // A trade-off: no failures any more, but slower and fewer req/s, with fewer users.
+    let no_pool = store
+        .save(&stored_run(
+            "no pool",
+            80,
+            1_700_000_000.0,
+            vec![
+                figures("GET", "/health", 600, 0, 10.0, [2.0, 4.0, 5.0, 8.0]),
+                figures(
+                    "GET",
+                    "/orders",
+                    1000,
+                    296,
+                    16.0,
+                    [191.0, 900.0, 1500.0, 4000.0],
+                ),
+                figures(
+                    "",
+                    "Aggregated",
+                    1600,
+                    296,
+                    26.0,
+                    [120.0, 800.0, 1400.0, 4000.0],
+                ),
+            ],
+        ))
+        .unwrap();
+    let pool = store
+        .save(&stored_run(
+            "pool=5",
+            30,
+            1_700_000_100.0,
+            vec![
+                figures("GET", "/health", 600, 0, 10.0, [2.0, 4.0, 5.0, 8.0]),
+                figures(
+                    "GET",
+                    "/orders",
+                    730,
+                    0,
+                    11.68,
+                    [2660.0, 3000.0, 3500.0, 4000.0],
+                ),
+                figures(
+                    "",
+                    "Aggregated",
+                    1330,
+                    0,
+                    21.68,
+                    [1400.0, 2900.0, 3400.0, 4000.0],
+                ),
+            ],
+        ))
+        .unwrap();
+    click(&c, "#history-filter button[type=submit]").await;
+    wait_for(&c, "four runs", RUN_IDS, 10, |v| {
+        v.as_array().is_some_and(|a| a.len() == 4)
+    })
+    .await;
+    click(&c, "#tab-compare").await;
+    c.execute(
+        &format!("document.getElementById('c-before').value = '{no_pool}'; document.getElementById('c-after').value = '{pool}'; document.getElementById('c-noise').value = '5'"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "#compare-form button[type=submit]").await;
+    wait_for(
+        &c,
+        "mixed verdict",
+        "document.getElementById('compare-verdict')?.textContent || ''",
+        10,
+        |v| v == "Mixed",
+    )
+    .await;
+    let shown = js(
+        &c,
+        "[document.getElementById('compare-differences')?.textContent, document.querySelector('.compare-reason')?.textContent, [...document.querySelectorAll('.compare-table tbody tr')].map(r => r.dataset.verdict)]",
+    )
+    .await;
+    assert_eq!(
+        shown,
+        serde_json::json!([
+            "Runs differ: users 80 → 30",
+            "Mixed: fail % -100.0 % (18.50 % → 0.00 %), but p95 +262.5 %, req/s -16.6 %, p99 +142.9 %, p50 +1066.7 %",
+            ["no_significant_change", "mixed"]
+        ])
+    );
+    // Its own colour: neither the green of better nor the red of worse, nor the plain pill.
+    let colours = js(
+        &c,
+        "(() => { const bg = (cls) => { const s = document.createElement('span'); s.className = `verdict ${cls}`; document.body.append(s); const c = getComputedStyle(s).backgroundColor; s.remove(); return c; }; return [getComputedStyle(document.getElementById('compare-verdict')).backgroundColor, bg('verdict-better'), bg('verdict-worse'), bg('')]; })()",
+    )
+    .await;
+    let colours: Vec<&str> = colours
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        !colours[1..].contains(&colours[0]),
+        "mixed pill colour among the others: {colours:?}"
+    );
+    shot(&c, "history-4-mixed.png").await;
     let _ = c.close().await;
 }

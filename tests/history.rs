@@ -1,13 +1,16 @@
 //! The run history end to end: a headless run is saved and reloads with identical figures
 //! (percentiles recomputed from the stored histograms), an empty file migrates, a corrupt
 //! database only warns (the CSV files are still written), thresholds fail with exit code 3
-//! through the binary, and `surge runs list|show|compare|export|delete` work on saved runs.
+//! through the binary, `surge runs list|show|compare|export|delete` work on saved runs, and
+//! a comparison of stored runs built here words a trade-off as MIXED under the settings
+//! that differ.
 
 mod support;
 
 use std::path::Path;
 use std::process::Command;
 
+use support::runs::{figures, stored_run};
 use support::*;
 use surge::cli::RunArgs;
 use surge::store::{schema, ListFilter, Store};
@@ -245,6 +248,11 @@ fn a_failed_threshold_exits_3_and_runs_compare_shows_the_verdict() {
         report.contains("\"comparison\":{"),
         "comparison in the report"
     );
+    // Both runs asked for the same load of the same host.
+    assert!(
+        report.contains("\"differences\":[]"),
+        "differences in the report"
+    );
 
     // A bad threshold is a usage error naming it.
     let bad = run(&["--threshold", "p97 < 1s"]);
@@ -281,6 +289,8 @@ fn a_failed_threshold_exits_3_and_runs_compare_shows_the_verdict() {
         text.contains("GET /ok") && text.contains("Verdict: "),
         "{text}"
     );
+    // Same users, host, plan and duration: nothing to say above the verdict.
+    assert!(!text.contains("runs differ"), "{text}");
     let cmp = surge_cmd(&["runs", "compare", "1", "2", "--json", "--data-dir", data]);
     let v: serde_json::Value = serde_json::from_slice(&cmp.stdout).unwrap();
     assert_eq!(v["before"]["label"], "before");
@@ -321,4 +331,128 @@ fn a_failed_threshold_exits_3_and_runs_compare_shows_the_verdict() {
     let json = surge_cmd(&["runs", "list", "--json", "--data-dir", data]);
     let runs: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(runs.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn runs_compare_words_a_trade_off_as_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // The case: without a pool 29.6 % of the orders failed; with pool=5 none do, but
+    // they wait for a connection (p50 191 → 2660 ms) and req/s drops by 27 %.
+    let no_pool = stored_run(
+        "no pool",
+        80,
+        1_700_000_000.0,
+        vec![
+            figures("GET", "/health", 600, 0, 10.0, [2.0, 4.0, 5.0, 8.0]),
+            figures(
+                "GET",
+                "/orders",
+                1000,
+                296,
+                16.0,
+                [191.0, 900.0, 1500.0, 4000.0],
+            ),
+            figures(
+                "",
+                "Aggregated",
+                1600,
+                296,
+                26.0,
+                [120.0, 800.0, 1400.0, 4000.0],
+            ),
+        ],
+    );
+    let pool = stored_run(
+        "pool=5",
+        30,
+        1_700_000_100.0,
+        vec![
+            figures("GET", "/health", 600, 0, 10.0, [2.0, 4.0, 5.0, 8.0]),
+            figures(
+                "GET",
+                "/orders",
+                730,
+                0,
+                11.68,
+                [2660.0, 3000.0, 3500.0, 4000.0],
+            ),
+            figures(
+                "",
+                "Aggregated",
+                1330,
+                0,
+                21.68,
+                [1400.0, 2900.0, 3400.0, 4000.0],
+            ),
+        ],
+    );
+    assert_eq!(store.save(&no_pool).unwrap(), 1);
+    assert_eq!(store.save(&pool).unwrap(), 2);
+    drop(store);
+
+    let cmp = surge_cmd(&["runs", "compare", "1", "2", "--data-dir", data]);
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert_eq!(
+        cmp.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&cmp.stderr)
+    );
+    let want = [
+        "Comparing #1 no pool (before) with #2 pool=5 (after); noise threshold ±5 %",
+        "Times in ms; ✓ better, ✗ worse beyond the noise threshold.",
+        "",
+        "Endpoint / metric                       before       after           Δ         Δ%",
+        "----------------------------------------------------------------------------------",
+        "GET /health  → no significant change: every change within the ±5 % noise threshold",
+        "  req/s                                   10.0        10.0        +0.0      +0.0%",
+        "  fail %                                  0.00        0.00       +0.00       0.0%",
+        "  p50                                     2.00        2.00       +0.00      +0.0%",
+        "  p95                                     4.00        4.00       +0.00      +0.0%",
+        "  p99                                     5.00        5.00       +0.00      +0.0%",
+        "  max                                     8.00        8.00       +0.00      +0.0%",
+        "GET /orders  → mixed: fail % -100.0 % (29.60 % → 0.00 %), but p95 +233.3 %, req/s -27.0 %, p99 +133.3 %, p50 +1292.7 %",
+        "  req/s                                   16.0        11.7        -4.3     -27.0% ✗",
+        "  fail %                                 29.60        0.00      -29.60    -100.0% ✓",
+        "  p50                                      191        2660       +2469   +1292.7% ✗",
+        "  p95                                      900        3000       +2100    +233.3% ✗",
+        "  p99                                     1500        3500       +2000    +133.3% ✗",
+        "  max                                     4000        4000       +0.00      +0.0%",
+        "Aggregated  → mixed: fail % -100.0 % (18.50 % → 0.00 %), but p95 +262.5 %, req/s -16.6 %, p99 +142.9 %, p50 +1066.7 %",
+        "  req/s                                   26.0        21.7        -4.3     -16.6% ✗",
+        "  fail %                                 18.50        0.00      -18.50    -100.0% ✓",
+        "  p50                                      120        1400       +1280   +1066.7% ✗",
+        "  p95                                      800        2900       +2100    +262.5% ✗",
+        "  p99                                     1400        3400       +2000    +142.9% ✗",
+        "  max                                     4000        4000       +0.00      +0.0%",
+        "",
+        "Endpoints: 0 better, 0 worse, 1 mixed, 1 unchanged, 0 only before, 0 only after",
+        "runs differ: users 80 → 30",
+        "Verdict: MIXED: fail % -100.0 % (18.50 % → 0.00 %), but p95 +262.5 %, req/s -16.6 %, p99 +142.9 %, p50 +1066.7 %",
+    ];
+    assert_eq!(text.lines().collect::<Vec<_>>(), want, "{text}");
+    assert!(text.ends_with('\n'));
+
+    let cmp = surge_cmd(&["runs", "compare", "1", "2", "--json", "--data-dir", data]);
+    let v: serde_json::Value = serde_json::from_slice(&cmp.stdout).unwrap();
+    assert_eq!(v["differences"], serde_json::json!(["users 80 → 30"]));
+    let c = &v["comparison"];
+    assert_eq!(c["verdict"], "mixed");
+    assert_eq!(c["total"]["verdict"], "mixed");
+    assert_eq!(
+        c["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["name"].as_str().unwrap(), e["verdict"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [("/health", "no_significant_change"), ("/orders", "mixed")]
+    );
+    assert_eq!(c["counts"]["mixed"], 1);
+    assert_eq!(
+        c["endpoints"][1]["reason"],
+        "fail % -100.0 % (29.60 % → 0.00 %), but p95 +233.3 %, req/s -27.0 %, p99 +133.3 %, p50 +1292.7 %"
+    );
 }

@@ -4,17 +4,22 @@
 //! max. Δ = after − before; Δ% = Δ / before (none when before is 0).
 //!
 //! A change is *significant* when |Δ%| exceeds the noise threshold (default 5 %); for the
-//! failure % it must also move by at least 0.1 percentage point. The verdict of an endpoint
-//! is decided by the first significant metric in this order: failure %, p95, req/s, p99, p50
-//! (max is shown but never decides: one outlier is not a trend). Fewer than
+//! failure % it must also move by at least 0.1 percentage point. The significant changes of
+//! failure %, p95, req/s, p99 and p50 decide an endpoint's verdict (max is shown but never
+//! decides: one outlier is not a trend): *better* or *worse* when they all agree, *mixed*
+//! when some went each way, *no significant change* when there are none; fewer than
 //! [`MIN_REQUESTS`] requests in either run gives "no significant change". The overall
-//! verdict is the Aggregated row's.
+//! verdict is the Aggregated row's, *mixed* when endpoints went the other way (`verdict`).
 //!
+//! - `differences`: what the two runs were asked to do differently (users, rate, plan...).
 //! - `series`: N runs side by side (req/s, p95, failure % against the run label).
 //! - `text`: the console tables of `surge runs compare`.
+//! - `verdict`: the rules above and the words of each reason.
 
+pub mod differences;
 pub mod series;
 pub mod text;
+mod verdict;
 
 use serde::Serialize;
 
@@ -45,6 +50,8 @@ pub enum Change {
 pub enum Verdict {
     Better,
     Worse,
+    /// Significant changes both ways: a trade-off (fewer failures, but slower).
+    Mixed,
     NoSignificantChange,
     /// The endpoint exists only in the "before" run.
     OnlyBefore,
@@ -57,6 +64,7 @@ impl Verdict {
         match self {
             Verdict::Better => "better",
             Verdict::Worse => "worse",
+            Verdict::Mixed => "mixed",
             Verdict::NoSignificantChange => "no significant change",
             Verdict::OnlyBefore => "only in before",
             Verdict::OnlyAfter => "only in after",
@@ -96,7 +104,7 @@ impl MetricKind {
         MetricKind::P99,
         MetricKind::Max,
     ];
-    /// The order in which metrics decide a verdict.
+    /// The metrics that decide a verdict, in the order a reason names them.
     const DECIDING: [MetricKind; 5] = [
         MetricKind::FailPct,
         MetricKind::P95,
@@ -171,6 +179,7 @@ impl EndpointComparison {
 pub struct Counts {
     pub better: usize,
     pub worse: usize,
+    pub mixed: usize,
     pub unchanged: usize,
     pub only_before: usize,
     pub only_after: usize,
@@ -182,8 +191,10 @@ pub struct Comparison {
     pub noise_pct: f64,
     pub endpoints: Vec<EndpointComparison>,
     pub total: EndpointComparison,
-    /// The overall verdict (the Aggregated row's).
+    /// The overall verdict: the Aggregated row's, mixed when endpoints went the other way.
     pub verdict: Verdict,
+    /// Why the overall verdict: the Aggregated row's reason, or the trade-off with endpoints.
+    pub reason: String,
     pub counts: Counts,
 }
 
@@ -218,21 +229,6 @@ pub fn delta(kind: MetricKind, before: Option<f64>, after: Option<f64>, noise_pc
         delta: Some(d),
         delta_pct: pct,
         change,
-    }
-}
-
-fn fmt_value(kind: MetricKind, v: f64) -> String {
-    match kind {
-        MetricKind::Rps => format!("{v:.1} req/s"),
-        MetricKind::FailPct => format!("{v:.2} %"),
-        _ => format!(
-            "{} ms",
-            if v >= 100.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.2}")
-            }
-        ),
     }
 }
 
@@ -274,39 +270,9 @@ pub fn compare_entry(
             Verdict::NoSignificantChange,
             format!("too few requests to judge (fewer than {MIN_REQUESTS} in a run)"),
         ),
-        _ => decide(&c, noise_pct),
+        _ => verdict::decide(&c, noise_pct),
     };
     c
-}
-
-fn decide(c: &EndpointComparison, noise_pct: f64) -> (Verdict, String) {
-    for k in MetricKind::DECIDING {
-        let d = c.delta(k);
-        let verdict = match d.change {
-            Change::Better => Verdict::Better,
-            Change::Worse => Verdict::Worse,
-            _ => continue,
-        };
-        let (Some(b), Some(a)) = (d.before, d.after) else {
-            continue;
-        };
-        let pct = d
-            .delta_pct
-            .map_or("new".to_string(), |p| format!("{p:+.1} %"));
-        return (
-            verdict,
-            format!(
-                "{} {pct} ({} → {})",
-                k.label(),
-                fmt_value(k, b),
-                fmt_value(k, a)
-            ),
-        );
-    }
-    (
-        Verdict::NoSignificantChange,
-        format!("every change within the ±{noise_pct} % noise threshold"),
-    )
 }
 
 /// Compare two runs' final snapshots: every endpoint of either run, then Aggregated.
@@ -336,14 +302,17 @@ pub fn compare(before: &Snapshot, after: &Snapshot, noise_pct: f64) -> Compariso
         match e.verdict {
             Verdict::Better => counts.better += 1,
             Verdict::Worse => counts.worse += 1,
+            Verdict::Mixed => counts.mixed += 1,
             Verdict::NoSignificantChange => counts.unchanged += 1,
             Verdict::OnlyBefore => counts.only_before += 1,
             Verdict::OnlyAfter => counts.only_after += 1,
         }
     }
+    let (verdict, reason) = verdict::overall(&total, &endpoints);
     Comparison {
         noise_pct,
-        verdict: total.verdict,
+        verdict,
+        reason,
         endpoints,
         total,
         counts,
@@ -430,7 +399,8 @@ pub(crate) mod tests {
 
     #[test]
     fn verdicts_by_hand() {
-        // Before: 60 % failures (pool too small), after: none, p95 worse → failures decide.
+        // Before: 60 % failures (pool too small); after: none and twice the req/s, but every
+        // latency percentile worse. A trade-off: mixed, naming both sides.
         let before = snap(
             vec![
                 entry(
@@ -460,17 +430,25 @@ pub(crate) mod tests {
             entry("", "Aggregated", 2005, 0, 101.0, [12.0, 95.0, 150.0, 400.0]),
         );
         let c = compare(&before, &after, 5.0);
-        assert_eq!(c.verdict, Verdict::Better);
+        assert_eq!(c.verdict, Verdict::Mixed);
         assert_eq!(
             c.total.fail_pct.before.map(|v| (v * 1000.0).round()),
             Some(54545.0)
         );
         let orders = c.endpoints.iter().find(|e| e.name == "/orders").unwrap();
-        assert_eq!(orders.verdict, Verdict::Better);
-        assert_eq!(orders.reason, "fail % -100.0 % (60.00 % → 0.00 %)");
+        assert_eq!(orders.verdict, Verdict::Mixed);
+        assert_eq!(
+            orders.reason,
+            "fail % -100.0 % (60.00 % → 0.00 %), req/s +100.0 %, but p95 +18.8 %, p99 +25.0 %, p50 +20.0 %"
+        );
         assert_eq!(orders.p95.change, Change::Worse);
         assert_eq!(orders.p95.delta_pct, Some(18.75));
         assert_eq!(orders.rps.delta_pct, Some(100.0));
+        assert_eq!(
+            c.reason,
+            "fail % -100.0 % (54.55 % → 0.00 %), req/s +83.6 %, but p95 +18.8 %, p99 +25.0 %, p50 +20.0 %"
+        );
+        assert_eq!(c.reason, c.total.reason);
         let names: Vec<(&str, Verdict)> = c
             .endpoints
             .iter()
@@ -481,18 +459,23 @@ pub(crate) mod tests {
             vec![
                 ("/new", Verdict::OnlyAfter),
                 ("/old", Verdict::OnlyBefore),
-                ("/orders", Verdict::Better)
+                ("/orders", Verdict::Mixed)
             ]
         );
         assert_eq!(
             c.counts,
             Counts {
-                better: 1,
+                better: 0,
                 worse: 0,
+                mixed: 1,
                 unchanged: 0,
                 only_before: 1,
                 only_after: 1
             }
+        );
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["verdict"],
+            serde_json::json!("mixed")
         );
 
         // p95 +8 %: worse at 5 % noise, no significant change at 10 %.
@@ -507,10 +490,7 @@ pub(crate) mod tests {
         assert_eq!(compare(&a, &b, 5.0).verdict, Verdict::Worse);
         let calm = compare(&a, &b, 10.0);
         assert_eq!(calm.verdict, Verdict::NoSignificantChange);
-        assert_eq!(
-            calm.total.reason,
-            "every change within the ±10 % noise threshold"
-        );
+        assert_eq!(calm.reason, "every change within the ±10 % noise threshold");
         // Too few requests: no verdict however large the change.
         let tiny = compare(
             &snap(vec![], entry("", "Aggregated", 5, 0, 1.0, [1.0; 4])),
@@ -518,10 +498,6 @@ pub(crate) mod tests {
             5.0,
         );
         assert_eq!(tiny.verdict, Verdict::NoSignificantChange);
-        assert!(
-            tiny.total.reason.contains("too few requests"),
-            "{}",
-            tiny.total.reason
-        );
+        assert!(tiny.reason.contains("too few requests"), "{}", tiny.reason);
     }
 }

@@ -51,12 +51,14 @@ fn mark(c: Change) -> &'static str {
 }
 
 /// The comparison as a text table: per endpoint and metric, before, after, Δ and Δ% (✓ better,
-/// ✗ worse beyond the noise threshold), then the verdicts.
+/// ✗ worse beyond the noise threshold), then the counts, what the runs were asked to do
+/// differently (`runs differ: users 80 → 30`, see [`super::differences`]) and the verdict.
 pub fn write_comparison<W: Write>(
     mut w: W,
     c: &Comparison,
     before: &str,
     after: &str,
+    differences: &[String],
 ) -> io::Result<()> {
     writeln!(
         w,
@@ -86,14 +88,17 @@ pub fn write_comparison<W: Write>(
     let k = &c.counts;
     writeln!(
         w,
-        "Endpoints: {} better, {} worse, {} unchanged, {} only before, {} only after",
-        k.better, k.worse, k.unchanged, k.only_before, k.only_after
+        "Endpoints: {} better, {} worse, {} mixed, {} unchanged, {} only before, {} only after",
+        k.better, k.worse, k.mixed, k.unchanged, k.only_before, k.only_after
     )?;
+    if let Some(line) = super::differences::line(differences) {
+        writeln!(w, "{line}")?;
+    }
     writeln!(
         w,
-        "Verdict: {} ({})",
+        "Verdict: {}: {}",
         c.verdict.as_str().to_uppercase(),
-        c.total.reason
+        c.reason
     )
 }
 
@@ -214,10 +219,13 @@ mod tests {
         );
         let c = compare(&a, &b, 5.0);
         let mut out = Vec::new();
-        write_comparison(&mut out, &c, "#1 pool=5", "#2 pool=40").unwrap();
+        write_comparison(&mut out, &c, "#1 pool=5", "#2 pool=40", &[]).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("Verdict: BETTER (p95 -25.0 % (200 ms → 150 ms))"),
+            text.ends_with(
+                "Endpoints: 0 better, 0 worse, 0 mixed, 0 unchanged, 0 only before, 0 only after\n\
+                 Verdict: BETTER: p95 -25.0 % (200 ms → 150 ms)\n"
+            ),
             "{text}"
         );
         assert!(
@@ -234,5 +242,55 @@ mod tests {
             csv.contains(",Aggregated,p95,200,150,-50,-25,better,better"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn a_trade_off_is_mixed_under_the_runs_differences() {
+        let a = snap(
+            vec![],
+            entry(
+                "",
+                "Aggregated",
+                1000,
+                296,
+                100.0,
+                [191.0, 3000.0, 3500.0, 4000.0],
+            ),
+        );
+        let b = snap(
+            vec![],
+            entry(
+                "",
+                "Aggregated",
+                730,
+                0,
+                73.0,
+                [2660.0, 3000.0, 3500.0, 4000.0],
+            ),
+        );
+        let c = compare(&a, &b, 5.0);
+        let mut out = Vec::new();
+        let differ = ["users 80 → 30".to_string()];
+        write_comparison(&mut out, &c, "#1 no pool", "#2 pool=5", &differ).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let tail: Vec<&str> = text.lines().rev().take(3).collect();
+        assert_eq!(
+            tail,
+            [
+                "Verdict: MIXED: fail % -100.0 % (29.60 % → 0.00 %), but req/s -27.0 %, p50 +1292.7 %",
+                "runs differ: users 80 → 30",
+                "Endpoints: 0 better, 0 worse, 0 mixed, 0 unchanged, 0 only before, 0 only after",
+            ],
+            "{text}"
+        );
+        assert!(
+            text.contains("Aggregated  → mixed: fail % -100.0 % (29.60 % → 0.00 %), but"),
+            "{text}"
+        );
+        let mut csv = Vec::new();
+        write_comparison_csv(&mut csv, &c).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.contains(",Aggregated,p50,191,2660,2469,"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",mixed"), "{csv}");
     }
 }

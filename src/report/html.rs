@@ -7,7 +7,8 @@
 //! { "snapshot": SNAPSHOT, "history": [HISTORY_POINT], "label": "pool=40",
 //!   "thresholds": [ThresholdResult],
 //!   "baseline": null | { "title": "#3 pool=5", "snapshot": SNAPSHOT, "history": [...] },
-//!   "comparison": null | Comparison }
+//!   "comparison": null | Comparison,
+//!   "differences": ["users 80 → 30", ...] }   (what the runs were asked to do differently)
 //! ```
 
 use std::path::Path;
@@ -25,6 +26,8 @@ use crate::web::pages::{script_json, ReportPage};
 pub struct BaselineInput<'a> {
     pub run: &'a RunRecord,
     pub comparison: &'a Comparison,
+    /// How this run's settings differ from the baseline's (`compare::differences`).
+    pub differences: &'a [String],
 }
 
 /// Everything a report shows.
@@ -44,6 +47,7 @@ pub fn report_json(r: &ReportInput<'_>) -> Value {
     let comparison = r.baseline.as_ref().map_or(Value::Null, |b| {
         serde_json::to_value(b.comparison).unwrap_or(Value::Null)
     });
+    let differences = r.baseline.as_ref().map_or(&[][..], |b| b.differences);
     json!({
         "snapshot": r.snapshot,
         "history": r.history,
@@ -51,6 +55,7 @@ pub fn report_json(r: &ReportInput<'_>) -> Value {
         "thresholds": r.thresholds,
         "baseline": baseline,
         "comparison": comparison,
+        "differences": differences,
     })
 }
 

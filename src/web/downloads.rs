@@ -85,8 +85,15 @@ pub fn report_page(state: &AppState) -> ReportPage {
         state.history.baseline.as_ref().map(|b| {
             crate::compare::compare(&b.snapshot, &snap, crate::compare::DEFAULT_NOISE_PCT)
         });
-    let input =
-        super::history_api::live_report_input(state, &snap, &history, &results, &comparison);
+    let differences = super::history_api::live_differences(state, &snap);
+    let input = super::history_api::live_report_input(
+        state,
+        &snap,
+        &history,
+        &results,
+        &comparison,
+        &differences,
+    );
     crate::report::html::page(&input)
 }
 

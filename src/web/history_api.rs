@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::pages::Page;
 use super::{ApiError, AppState};
+use crate::compare::differences::{differences, RunSettings};
 use crate::compare::{self, series, DEFAULT_NOISE_PCT};
 use crate::report::html::{self, BaselineInput, ReportInput};
 use crate::store::capture::blocking;
@@ -253,7 +254,8 @@ fn side(r: &RunRecord) -> Value {
 }
 
 /// `GET /api/compare?before=ID&after=ID&noise=PCT`: `{"before": {"summary", "title",
-/// "history"}, "after": {...}, "comparison": Comparison}`.
+/// "history"}, "after": {...}, "differences": ["users 80 → 30", ...], "comparison":
+/// Comparison}`.
 pub async fn compare_runs(
     State(state): State<AppState>,
     Query(q): Query<CompareQuery>,
@@ -262,9 +264,13 @@ pub async fn compare_runs(
     let before = load(&state, q.before).await?;
     let after = load(&state, q.after).await?;
     let c = compare::compare(&before.snapshot, &after.snapshot, noise);
-    Ok(Json(
-        json!({"before": side(&before), "after": side(&after), "comparison": c}),
-    ))
+    let differ = differences(&RunSettings::of(&before), &RunSettings::of(&after));
+    Ok(Json(json!({
+        "before": side(&before),
+        "after": side(&after),
+        "differences": differ,
+        "comparison": c,
+    })))
 }
 
 /// Query of `GET /api/series`.
@@ -309,13 +315,25 @@ pub async fn live_thresholds(State(state): State<AppState>) -> Json<Value> {
     )
 }
 
-/// The live report's extra parts: thresholds now, and the comparison with `--baseline`.
+/// How the dashboard's current (or last) run differs from `--baseline` in its settings.
+pub fn live_differences(state: &AppState, snap: &crate::stats::Snapshot) -> Vec<String> {
+    let Some(baseline) = &state.history.baseline else {
+        return Vec::new();
+    };
+    let params = super::recorder::parameters(snap);
+    let this = RunSettings::new(&params, state.history.plan_text.as_deref(), snap);
+    differences(&RunSettings::of(baseline), &this)
+}
+
+/// The live report's extra parts: thresholds now, and the comparison with `--baseline` (with
+/// the runs' `differences`).
 pub fn live_report_input<'a>(
     state: &'a AppState,
     snap: &'a crate::stats::Snapshot,
     history: &'a [crate::stats::HistoryPoint],
     results: &'a [ThresholdResult],
     comparison: &'a Option<compare::Comparison>,
+    differences: &'a [String],
 ) -> ReportInput<'a> {
     ReportInput {
         snapshot: snap,
@@ -327,6 +345,10 @@ pub fn live_report_input<'a>(
             .baseline
             .as_deref()
             .zip(comparison.as_ref())
-            .map(|(run, comparison)| BaselineInput { run, comparison }),
+            .map(|(run, comparison)| BaselineInput {
+                run,
+                comparison,
+                differences,
+            }),
     }
 }

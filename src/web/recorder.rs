@@ -86,16 +86,21 @@ fn should_abort(history: &HistoryState, snap: &Snapshot, logs: &LogBuffer) -> bo
     }
 }
 
-async fn save(engine: &Engine, history: &HistoryState, logs: &LogBuffer, snap: Arc<Snapshot>) {
-    let Some(store) = history.store.clone() else {
-        return;
-    };
-    let params = RunParameters {
+/// The parameters a dashboard run is saved with: the users and rate it ran at.
+pub fn parameters(snap: &Snapshot) -> RunParameters {
+    RunParameters {
         users: snap.user_count,
         rate: snap.open_model.as_ref().map(|o| o.target_rate),
         description: "started from the dashboard".into(),
         ..RunParameters::default()
+    }
+}
+
+async fn save(engine: &Engine, history: &HistoryState, logs: &LogBuffer, snap: Arc<Snapshot>) {
+    let Some(store) = history.store.clone() else {
+        return;
     };
+    let params = parameters(&snap);
     let meta = RunMeta {
         label: history.label.clone(),
         source: RunSource::Dashboard,

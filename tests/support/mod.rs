@@ -26,6 +26,7 @@ pub mod binary;
 pub mod browser;
 pub mod faults;
 pub mod precise;
+pub mod runs;
 pub mod web;
 
 use std::collections::{BTreeMap, HashMap};
