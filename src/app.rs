@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, DemoArgs, RunArgs, Settings};
+use crate::cli::{Cli, Command, DemoArgs, RunArgs};
+use crate::config::Settings;
 use crate::demo::{self, DemoConfig};
-use crate::headless::{self, EXIT_INTERRUPTED, EXIT_USAGE};
+use crate::headless;
+use crate::lifecycle::{EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::plan;
 use crate::web::security::is_loopback;
 use crate::web::server;

@@ -20,8 +20,53 @@ pub enum BaseUrlError {
     Invalid { text: String, reason: String },
 }
 
+/// A URL Surge may load-test: `http://` or `https://` with a host. Only [`parse`] makes one,
+/// so a value of this type has passed the one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(url::Url);
+
+impl BaseUrl {
+    /// The checked URL.
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+
+    /// The checked URL, owned.
+    pub fn into_url(self) -> url::Url {
+        self.0
+    }
+}
+
+impl std::ops::Deref for BaseUrl {
+    type Target = url::Url;
+
+    fn deref(&self) -> &url::Url {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = BaseUrlError;
+
+    fn from_str(text: &str) -> Result<BaseUrl, BaseUrlError> {
+        parse(text)
+    }
+}
+
+/// Whether a step's path is a whole URL (`http://...`, `https://...`) rather than a path
+/// joined to the host: the one place that tells them apart.
+pub fn is_absolute(path: &str) -> bool {
+    path.starts_with("http://") || path.starts_with("https://")
+}
+
 /// `text` as an http(s) URL with a host.
-pub fn parse(text: &str) -> Result<url::Url, BaseUrlError> {
+pub fn parse(text: &str) -> Result<BaseUrl, BaseUrlError> {
     let t = text.trim();
     if !t.contains("://") && looks_like_host(t) {
         return Err(BaseUrlError::NoScheme {
@@ -48,7 +93,7 @@ pub fn parse(text: &str) -> Result<url::Url, BaseUrlError> {
             reason: "no host".to_string(),
         });
     }
-    Ok(url)
+    Ok(BaseUrl(url))
 }
 
 /// Whether `t` reads as `host[:port][/path]`: a name or address, then an optional port and

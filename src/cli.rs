@@ -1,5 +1,5 @@
 //! Command-line arguments: clap's raw flags ([`Cli`]) are turned once into validated settings
-//! ([`Settings`]); the engine and runners never see clap types.
+//! ([`Settings`]); the engine, the runners and the dashboard never see clap types.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::client::ClientConfig;
+use crate::config::{Settings, DEFAULT_OPEN_USERS, DEFAULT_TICK, MAX_USERS, MAX_WORKERS};
 use crate::duration::parse_duration;
 use crate::plan::{self, LoadProfile, Plan};
 use crate::targets::AllowTargets;
@@ -242,94 +243,6 @@ pub enum UsageError {
     Plan(#[from] plan::PlanError),
 }
 
-/// Validated settings of one run.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub plan: Arc<Plan>,
-    pub host: Option<String>,
-    pub load: LoadProfile,
-    pub run_time: Option<Duration>,
-    pub client: ClientConfig,
-    pub stop_timeout: Duration,
-    pub workers: Option<usize>,
-    /// Snapshot interval.
-    pub tick: Duration,
-    pub csv: Option<PathBuf>,
-    pub csv_full_history: bool,
-    pub json: Option<PathBuf>,
-    pub exit_code_on_error: i32,
-    pub reset_stats: bool,
-    pub only_summary: bool,
-    /// Thresholds from the plan, then from `--threshold`.
-    pub thresholds: Vec<crate::thresholds::Threshold>,
-    /// `--abort-on-threshold`.
-    pub abort: Option<crate::thresholds::AbortRule>,
-    /// `--baseline`, unresolved (`12`, `last`, `last~1`).
-    pub baseline: Option<String>,
-    pub label: String,
-    pub html: Option<PathBuf>,
-    /// Where runs are saved; `None` = not saved (the binary fills in the default).
-    pub data_dir: Option<PathBuf>,
-}
-
-impl Settings {
-    /// The engine settings these run settings ask for.
-    pub fn engine_config(&self) -> crate::engine::EngineConfig {
-        let mut config = crate::engine::EngineConfig {
-            stop_timeout: self.stop_timeout,
-            tick: self.tick,
-            ..crate::engine::EngineConfig::default()
-        };
-        if let Some(w) = self.workers {
-            config.workers = w;
-        }
-        config
-    }
-}
-
-impl Settings {
-    /// The run's parameters as saved in the history.
-    pub fn run_parameters(&self) -> crate::store::RunParameters {
-        let (users, spawn_rate, rate, description) = match &self.load {
-            LoadProfile::Closed { users, spawn_rate } => (
-                *users,
-                Some(*spawn_rate),
-                None,
-                format!("{users} users, {spawn_rate} started/s"),
-            ),
-            LoadProfile::Open { rate, max_users } => (
-                *max_users,
-                None,
-                Some(*rate),
-                format!("{rate} starts/s, at most {max_users} users"),
-            ),
-            LoadProfile::Stages(s) => (
-                s.iter().map(|st| st.users).max().unwrap_or(0),
-                None,
-                None,
-                format!("{} stages", s.len()),
-            ),
-        };
-        crate::store::RunParameters {
-            users,
-            spawn_rate,
-            rate,
-            run_time_s: self.run_time.map(|d| d.as_secs_f64()),
-            plan_path: self.plan.source.as_ref().map(|p| p.display().to_string()),
-            description,
-        }
-    }
-}
-
-/// Default snapshot interval: one dashboard update and history point per second.
-pub const DEFAULT_TICK: Duration = Duration::from_secs(1);
-
-/// Default cap on concurrent users in open mode when `-u` is not given.
-pub const DEFAULT_OPEN_USERS: u32 = 100;
-
-/// Most load-generating threads `--workers` may ask for.
-pub const MAX_WORKERS: usize = 1024;
-
 impl RunArgs {
     /// Validate the arguments, loading the plan (or `default_plan` text, for the demo).
     pub fn settings(&self, default_plan: Option<Plan>) -> Result<Settings, UsageError> {
@@ -363,10 +276,9 @@ impl RunArgs {
         if let Some(r) = self.spawn_rate {
             positive("-r/--spawn-rate", r)?;
         }
-        if let Some(u) = self.users.filter(|u| *u > crate::web::api::MAX_USERS) {
+        if let Some(u) = self.users.filter(|u| *u > MAX_USERS) {
             return Err(invalid(format!(
-                "-u/--users must be at most {}, got {u}",
-                crate::web::api::MAX_USERS
+                "-u/--users must be at most {MAX_USERS}, got {u}"
             )));
         }
         let plan_load = plan.load.clone();

@@ -12,8 +12,11 @@
 //! - [`report`]: console tables, Locust-compatible CSV files and the JSON summary.
 //! - [`demo`]: the built-in demo target (a store API with a connection limit) and its plan.
 //! - [`app`]: the top-level commands (`surge`, `surge demo`), returning exit codes.
-//! - [`cli`]: command-line arguments turned into validated run settings.
-//! - [`headless`]: a whole run without the dashboard: engine, console, files, exit code.
+//! - [`cli`]: command-line arguments (clap types only) turned into validated settings.
+//! - [`config`]: validated run settings and the limits every front end checks against.
+//! - [`lifecycle`]: one test's life for every front end: history, baseline, files,
+//!   thresholds, stop, final files, report, save.
+//! - [`headless`]: a whole run without the dashboard, in the console, through `lifecycle`.
 //! - [`web`]: the live dashboard: axum routes, SSE hub, Locust's HTTP API, askama pages.
 //! - [`store`]: the run history: every finished run saved in an embedded SQLite database.
 //! - [`compare`]: two runs compared per endpoint with a verdict; N runs as a series.
@@ -29,10 +32,12 @@ pub mod check_cmd;
 pub mod cli;
 pub mod client;
 pub mod compare;
+pub mod config;
 pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod headless;
+pub mod lifecycle;
 pub mod plan;
 pub mod report;
 pub mod runs_cmd;

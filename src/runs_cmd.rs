@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::compare::differences::{differences, RunSettings};
-use crate::compare::{self, series, text, DEFAULT_NOISE_PCT};
+use crate::compare::{self, series, DEFAULT_NOISE_PCT};
+use crate::report::comparison as text;
 use crate::report::{self, format::iso_utc};
 use crate::store::{self, ListFilter, RunRecord, Store, StoreError};
 
@@ -290,27 +291,7 @@ fn write_show<W: Write>(out: &mut W, run: &RunRecord) -> std::io::Result<()> {
     }
     writeln!(out)?;
     report::print_summary(&mut *out, &run.snapshot)?;
-    write_thresholds(out, &run.thresholds)
-}
-
-/// The thresholds block of the console (also printed at the end of a headless run).
-pub fn write_thresholds<W: Write>(
-    out: &mut W,
-    results: &[crate::thresholds::ThresholdResult],
-) -> std::io::Result<()> {
-    if results.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "Thresholds")?;
-    for r in results {
-        let mark = match r.passed {
-            Some(true) => "PASS",
-            Some(false) => "FAIL",
-            None => "----",
-        };
-        writeln!(out, "  {mark}  {}  ({})", r.threshold, r.message)?;
-    }
-    Ok(())
+    report::write_thresholds(out, &run.thresholds)
 }
 
 /// Write `PREFIX_stats.csv`, `_failures.csv`, `_exceptions.csv` (Locust's formats) and
@@ -335,34 +316,6 @@ pub fn export(run: &RunRecord, prefix: &std::path::Path) -> std::io::Result<Vec<
     report::write_stats(create(&files[0])?, &run.snapshot)?;
     report::write_failures(create(&files[1])?, &run.snapshot)?;
     report::write_exceptions(create(&files[2])?, &run.snapshot)?;
-    write_history_csv(create(&files[3])?, run)?;
+    report::write_run_history(create(&files[3])?, run)?;
     Ok(files.to_vec())
-}
-
-/// The per-second series of a saved run as CSV.
-pub fn write_history_csv<W: Write>(w: W, run: &RunRecord) -> std::io::Result<()> {
-    let mut out = ::csv::Writer::from_writer(w);
-    out.write_record([
-        "Timestamp",
-        "Seconds",
-        "User Count",
-        "Requests/s",
-        "Failures/s",
-        "50%",
-        "95%",
-    ])?;
-    let start = run.started_at().floor() as u64;
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
-    for p in &run.history {
-        out.write_record([
-            p.time.to_string(),
-            p.time.saturating_sub(start).to_string(),
-            p.user_count.to_string(),
-            format!("{}", p.current_rps),
-            format!("{}", p.current_fail_per_sec),
-            opt(p.current_p50_ms),
-            opt(p.current_p95_ms),
-        ])?;
-    }
-    out.flush()
 }

@@ -13,12 +13,10 @@
 //!
 //! - `differences`: what the two runs were asked to do differently (users, rate, plan...).
 //! - `series`: N runs side by side (req/s, p95, failure % against the run label).
-//! - `text`: the console tables of `surge runs compare`.
 //! - `verdict`: the rules above and the words of each reason.
 
 pub mod differences;
 pub mod series;
-pub mod text;
 mod verdict;
 
 use serde::Serialize;

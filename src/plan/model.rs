@@ -166,6 +166,10 @@ pub enum WaitTime {
     ConstantThroughput(f64),
 }
 
+/// Most concurrent users a test may ask for, wherever it is asked (a plan, `-u`, the
+/// dashboard's form): far above what one machine runs, low enough that a typo is caught.
+pub const MAX_USERS: u32 = 1_000_000;
+
 /// How many users run, and how they arrive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadProfile {

@@ -296,3 +296,23 @@ fn open_model<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {
     }
     writeln!(w)
 }
+
+/// The thresholds block of the console (at the end of a headless run, and `surge runs show`).
+pub fn write_thresholds<W: Write>(
+    out: &mut W,
+    results: &[crate::thresholds::ThresholdResult],
+) -> io::Result<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Thresholds")?;
+    for r in results {
+        let mark = match r.passed {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "----",
+        };
+        writeln!(out, "  {mark}  {}  ({})", r.threshold, r.message)?;
+    }
+    Ok(())
+}

@@ -337,3 +337,32 @@ fn empty_snapshot_like() -> Snapshot {
         generator: Default::default(),
     }
 }
+
+/// The per-second series of a saved run as CSV
+/// (`Timestamp,Seconds,User Count,Requests/s,Failures/s,50%,95%`).
+pub fn write_run_history<W: Write>(w: W, run: &crate::store::RunRecord) -> io::Result<()> {
+    let mut out = Writer::from_writer(w);
+    out.write_record([
+        "Timestamp",
+        "Seconds",
+        "User Count",
+        "Requests/s",
+        "Failures/s",
+        "50%",
+        "95%",
+    ])?;
+    let start = run.started_at().floor() as u64;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for p in &run.history {
+        out.write_record([
+            p.time.to_string(),
+            p.time.saturating_sub(start).to_string(),
+            p.user_count.to_string(),
+            format!("{}", p.current_rps),
+            format!("{}", p.current_fail_per_sec),
+            opt(p.current_p50_ms),
+            opt(p.current_p95_ms),
+        ])?;
+    }
+    out.flush()
+}

@@ -7,15 +7,19 @@
 //! - [`csv`]: Locust-compatible `PREFIX_stats.csv`, `_stats_history.csv`, `_failures.csv`,
 //!   `_exceptions.csv` (exact headers), and [`CsvFiles`] which manages them during a run.
 //! - [`json`]: the documented JSON summary.
+//! - [`comparison`]: the console tables (and CSV) of a comparison and of a series.
 //! - [`html`]: the data of the self-contained HTML report (thresholds, baseline comparison).
 //! - [`format`](mod@format): number, time and text formatting shared by the others.
 
+pub mod comparison;
 pub mod console;
 pub mod csv;
 pub mod format;
 pub mod html;
 pub mod json;
 
-pub use self::console::{print_summary, print_table};
-pub use self::csv::{write_exceptions, write_failures, write_stats, CsvFiles, HistoryCsv};
+pub use self::console::{print_summary, print_table, write_thresholds};
+pub use self::csv::{
+    write_exceptions, write_failures, write_run_history, write_stats, CsvFiles, HistoryCsv,
+};
 pub use self::json::{to_json, write_json, write_json_file};

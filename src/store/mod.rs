@@ -3,13 +3,14 @@
 //!
 //! - `record`: what one run keeps ([`RunRecord`]) and its list row ([`RunSummary`]).
 //! - `schema`: tables and migrations (`PRAGMA user_version`).
-//! - `capture`: building a record from the engine at the end of a run, and saving it on a
-//!   blocking thread so the load never waits for the disk.
+//! - `blocking`: the store from async code (each call on a blocking thread, so the load
+//!   never waits for the disk), and a finished run's parts put together into a record.
 //!
-//! The store is synchronous (rusqlite); async callers go through `capture::save` or
-//! `spawn_blocking`. A locked database is waited for up to [`BUSY_TIMEOUT`], then reported.
+//! The store is synchronous (rusqlite); async callers go through `blocking`. A locked
+//! database is waited for up to [`BUSY_TIMEOUT`], then reported. The store knows nothing of
+//! the engine: the run's life (`lifecycle`) hands it the parts.
 
-pub mod capture;
+pub mod blocking;
 pub mod record;
 pub mod schema;
 
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+pub use blocking::{blocking, load_baseline, open_for_run, save, RunMeta};
 pub use record::{EndpointStats, RunParameters, RunRecord, RunSource, RunSummary};
 
 use crate::stats::{

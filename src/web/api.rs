@@ -16,15 +16,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ApiError, AppState, Defaults};
-use crate::cli::DEFAULT_OPEN_USERS;
 use crate::client::ClientConfig;
+use crate::config::{DEFAULT_OPEN_USERS, MAX_USERS};
 use crate::duration::parse_duration;
 use crate::engine::{EngineError, RunParams};
 use crate::plan::{self, LoadProfile, Plan};
 use crate::stats::RunState;
 
-/// Most users one dashboard start may ask for.
-pub const MAX_USERS: u32 = 1_000_000;
 /// Highest ramp rate, users per second.
 pub const MAX_SPAWN_RATE: f64 = 10_000.0;
 /// Highest open-model rate, task starts per second.
@@ -78,7 +76,7 @@ impl SwarmForm {
             let n: u64 = v.parse().map_err(|_| {
                 ApiError::field("user_count", format!("\"{v}\" is not a whole number"))
             })?;
-            if n > MAX_USERS as u64 {
+            if n > u64::from(MAX_USERS) {
                 return Err(ApiError::field(
                     "user_count",
                     format!("at most {MAX_USERS} users, got {n}"),

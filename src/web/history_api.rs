@@ -5,7 +5,6 @@
 //! `GET /api/series?ids=1,2,3&noise=`, and `GET /api/thresholds` (live results for the
 //! header badges). Every store call runs on a blocking thread.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -20,36 +19,12 @@ use super::{ApiError, AppState};
 use crate::compare::differences::{differences, RunSettings};
 use crate::compare::{self, series, DEFAULT_NOISE_PCT};
 use crate::report::html::{self, BaselineInput, ReportInput};
-use crate::store::capture::blocking;
+use crate::store::blocking;
 use crate::store::{ListFilter, RunRecord, Store, StoreError};
-use crate::thresholds::{self, AbortRule, Threshold, ThresholdResult};
+use crate::thresholds::ThresholdResult;
 
-/// What the dashboard knows about history and thresholds.
-#[derive(Default)]
-pub struct HistoryState {
-    /// `None`: runs are not saved (no data directory, or the database could not open).
-    pub store: Option<Arc<Store>>,
-    /// Why there is no store, for the History tab.
-    pub store_error: Option<String>,
-    pub thresholds: Vec<Threshold>,
-    pub abort: Option<AbortRule>,
-    /// `--baseline`: thresholds' relative limits and the report's comparison.
-    pub baseline: Option<Arc<RunRecord>>,
-    /// `--label` for the runs started from the dashboard.
-    pub label: String,
-    /// The preloaded plan's text, saved with each run.
-    pub plan_text: Option<String>,
-    /// Set when Ctrl-C ends the dashboard: the run being stopped is saved as interrupted.
-    pub interrupted: AtomicBool,
-}
-
-impl HistoryState {
-    /// Live (or final) threshold results on `snap`.
-    pub fn evaluate(&self, snap: &crate::stats::Snapshot, at_end: bool) -> Vec<ThresholdResult> {
-        let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
-        thresholds::evaluate_all(&self.thresholds, snap, baseline, at_end)
-    }
-}
+/// What the dashboard knows about history and thresholds: the lifecycle's session.
+pub use crate::lifecycle::Session as HistoryState;
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
@@ -218,7 +193,7 @@ pub async fn csv(
         "stats" => crate::report::write_stats(&mut body, &run.snapshot),
         "failures" => crate::report::write_failures(&mut body, &run.snapshot),
         "exceptions" => crate::report::write_exceptions(&mut body, &run.snapshot),
-        "history" => crate::runs_cmd::write_history_csv(&mut body, &run),
+        "history" => crate::report::write_run_history(&mut body, &run),
         _ => {
             return Err(ApiError::NotFound(format!(
                 "no CSV \"{kind}\" (stats, failures, exceptions, history)"
@@ -317,12 +292,9 @@ pub async fn live_thresholds(State(state): State<AppState>) -> Json<Value> {
 
 /// How the dashboard's current (or last) run differs from `--baseline` in its settings.
 pub fn live_differences(state: &AppState, snap: &crate::stats::Snapshot) -> Vec<String> {
-    let Some(baseline) = &state.history.baseline else {
-        return Vec::new();
-    };
-    let params = super::recorder::parameters(snap);
-    let this = RunSettings::new(&params, state.history.plan_text.as_deref(), snap);
-    differences(&RunSettings::of(baseline), &this)
+    state
+        .history
+        .differences(&super::recorder::parameters(snap), snap)
 }
 
 /// The live report's extra parts: thresholds now, and the comparison with `--baseline` (with

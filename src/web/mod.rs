@@ -17,10 +17,11 @@
 //! - `targets`: `--allow-target`, the hosts the dashboard may load-test.
 //! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
 //! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
-//! - `recorder`: saves each finished dashboard test; `--abort-on-threshold`.
-//! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C, final files).
+//! - `recorder`: each dashboard test through the lifecycle (files, thresholds, saving).
+//! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C).
 //!
-//! The contract with the page (routes, events, JSON shapes) is `spec-web.md`.
+//! The page's side of the contract (routes, events, JSON shapes) is in `static/`; the
+//! tests under `tests/integration/web_*.rs` and `browser*.rs` hold it.
 
 pub mod api;
 pub mod assets;
@@ -51,8 +52,8 @@ pub use hub::Hub;
 pub use logs::{Level, LogBuffer};
 pub use security::Security;
 
-use crate::cli::Settings;
 use crate::client::ClientConfig;
+use crate::config::Settings;
 use crate::engine::Engine;
 use crate::plan::{LoadProfile, Plan};
 
@@ -150,9 +151,18 @@ impl AppState {
 
     /// Turn on the run history and thresholds: every test that stops from now on is saved
     /// (starts the recorder task on the current tokio runtime).
-    pub fn with_history(mut self, history: history_api::HistoryState) -> AppState {
+    pub fn with_history(self, history: history_api::HistoryState) -> AppState {
+        self.with_recording(history, crate::lifecycle::RunFiles::none())
+    }
+
+    /// [`AppState::with_history`], each test also writing `files` (`--csv`, `--json`).
+    pub fn with_recording(
+        mut self,
+        history: history_api::HistoryState,
+        files: crate::lifecycle::RunFiles,
+    ) -> AppState {
         self.history = Arc::new(history);
-        self.recorder = Some(recorder::Recorder::start(&self));
+        self.recorder = Some(recorder::Recorder::start(&self, files));
         self
     }
 }

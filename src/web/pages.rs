@@ -18,7 +18,7 @@ use crate::stats::PERCENTILE_LABELS;
 pub struct IndexPage {
     /// Version segment of the asset URLs (`/static/{asset_version}/app.js`).
     pub asset_version: String,
-    /// The start form's defaults and page settings, as JSON (see `spec-web.md`).
+    /// The start form's defaults and page settings, as JSON (see [`config_json`]).
     pub config_json: String,
 }
 

@@ -1,88 +1,76 @@
-//! The dashboard's recorder task: every test started from the dashboard is saved to the run
-//! history when it stops (each start → stop), and `--abort-on-threshold` stops a test whose
-//! threshold failed. It reads published snapshots only, so it never slows the load; saving
-//! runs on a blocking thread.
+//! The dashboard's recorder task: it follows the engine's published snapshots (so it never
+//! slows the load) and gives every test started from the dashboard the one lifecycle: a
+//! history CSV row per snapshot while the test is active, `--abort-on-threshold`, and when
+//! the test stops, the lifecycle's finish (final `--csv`/`--json` files, thresholds, the
+//! saved run).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
-use super::history_api::HistoryState;
 use super::{AppState, LogBuffer};
 use crate::engine::Engine;
+use crate::lifecycle::{self, Ending, RunFiles, Saved, Session};
 use crate::stats::{RunState, Snapshot};
-use crate::store::capture::{self, RunMeta};
 use crate::store::{RunParameters, RunSource};
 
-/// Handle to the recorder: which run number was last handled (saved or given up on).
+/// Handle to the recorder: which run number was last finished, and the way to end it.
 #[derive(Clone)]
 pub struct Recorder {
     handled: watch::Receiver<u32>,
+    end: Arc<Mutex<Option<End>>>,
+}
+
+/// What ending the recorder takes: the channel that tells it, and the task.
+struct End {
+    tell: oneshot::Sender<Option<Arc<Snapshot>>>,
+    task: tokio::task::JoinHandle<std::io::Result<Option<Arc<Snapshot>>>>,
 }
 
 impl Recorder {
-    /// Start the task for `state`'s engine.
-    pub fn start(state: &AppState) -> Recorder {
+    /// Start the task for `state`'s engine, writing `files`.
+    pub fn start(state: &AppState, files: RunFiles) -> Recorder {
         let (tx, handled) = watch::channel(0);
-        tokio::spawn(record(
+        let (tell, told) = oneshot::channel();
+        let task = tokio::spawn(record(
             state.engine.clone(),
             state.history.clone(),
             state.logs.clone(),
+            files,
             tx,
+            told,
         ));
-        Recorder { handled }
+        Recorder {
+            handled,
+            end: Arc::new(Mutex::new(Some(End { tell, task }))),
+        }
     }
 
-    /// Wait until run `run` has been handled (at most `limit`).
+    /// Wait until run `run` has been finished (at most `limit`).
     pub async fn wait_for(&self, run: u32, limit: Duration) {
         let mut rx = self.handled.clone();
         let _ = tokio::time::timeout(limit, rx.wait_for(|r| *r >= run)).await;
     }
-}
 
-async fn record(
-    engine: Engine,
-    history: Arc<HistoryState>,
-    logs: Arc<LogBuffer>,
-    handled: watch::Sender<u32>,
-) {
-    let mut snapshots = engine.subscribe();
-    let mut aborted_run = 0;
-    while snapshots.changed().await.is_ok() {
-        let snap = snapshots.borrow_and_update().clone();
-        match snap.state {
-            RunState::Spawning | RunState::Running
-                if snap.run != aborted_run && should_abort(&history, &snap, &logs) =>
-            {
-                aborted_run = snap.run;
-                let engine = engine.clone();
-                tokio::spawn(async move { engine.stop().await });
-            }
-            RunState::Stopped if snap.run > *handled.borrow() && snap.stats_start.is_some() => {
-                save(&engine, &history, &logs, snap.clone()).await;
-                handled.send_replace(snap.run);
-            }
-            _ => {}
+    /// Stop following the engine and finish the last test if that was not done yet
+    /// (`stopped_now`: the final snapshot of a test the shutdown stopped). With no test
+    /// ever run, the files are still written (with no requests). Returns the snapshot of
+    /// the last test.
+    pub async fn finish(
+        &self,
+        stopped_now: Option<Arc<Snapshot>>,
+    ) -> std::io::Result<Option<Arc<Snapshot>>> {
+        let end = self.end.lock().ok().and_then(|mut e| e.take());
+        let Some(End { tell, task }) = end else {
+            return Ok(None);
+        };
+        let _ = tell.send(stopped_now);
+        match task.await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e.to_string())),
         }
-    }
-}
-
-fn should_abort(history: &HistoryState, snap: &Snapshot, logs: &LogBuffer) -> bool {
-    let Some(rule) = history.abort else {
-        return false;
-    };
-    let results = history.evaluate(snap, false);
-    match rule.should_abort(snap, &results) {
-        Some(r) => {
-            logs.warning(format!(
-                "Threshold failed: {} ({}); stopping the test (--abort-on-threshold)",
-                r.threshold, r.message
-            ));
-            true
-        }
-        None => false,
     }
 }
 
@@ -96,22 +84,119 @@ pub fn parameters(snap: &Snapshot) -> RunParameters {
     }
 }
 
-async fn save(engine: &Engine, history: &HistoryState, logs: &LogBuffer, snap: Arc<Snapshot>) {
-    let Some(store) = history.store.clone() else {
-        return;
+/// The task: one lifecycle per test until told to end.
+async fn record(
+    engine: Engine,
+    session: Arc<Session>,
+    logs: Arc<LogBuffer>,
+    mut files: RunFiles,
+    handled: watch::Sender<u32>,
+    mut told: oneshot::Receiver<Option<Arc<Snapshot>>>,
+) -> std::io::Result<Option<Arc<Snapshot>>> {
+    let mut snapshots = engine.subscribe();
+    let mut aborted_run = 0;
+    let mut last: Option<Arc<Snapshot>> = None;
+    // A file that cannot be written is told at once and returned at the end; the tests
+    // after it are still saved.
+    let mut failed: Option<std::io::Error> = None;
+    let mut note = |written: std::io::Result<()>| {
+        if let Err(e) = written {
+            logs.error(format!("cannot write the statistics files: {e}"));
+            failed.get_or_insert(e);
+        }
     };
-    let params = parameters(&snap);
-    let meta = RunMeta {
-        label: history.label.clone(),
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let snap = snapshots.borrow_and_update().clone();
+                match snap.state {
+                    RunState::Spawning | RunState::Running | RunState::Stopping => {
+                        if snap.run != aborted_run && snap.state != RunState::Stopping {
+                            if let Some(r) = session.should_abort(&snap) {
+                                aborted_run = snap.run;
+                                logs.warning(format!(
+                                    "Threshold failed: {} ({}); stopping the test (--abort-on-threshold)",
+                                    r.threshold, r.message
+                                ));
+                                let engine = engine.clone();
+                                tokio::spawn(async move { engine.stop().await });
+                            }
+                        }
+                        note(files.row(&snap));
+                    }
+                    RunState::Stopped if snap.run > *handled.borrow() => {
+                        last = Some(snap.clone());
+                        note(end_test(&engine, &session, &logs, &mut files, snap.clone()).await);
+                        handled.send_replace(snap.run);
+                    }
+                    _ => {}
+                }
+            }
+            fin = &mut told => {
+                let latest = engine.snapshot();
+                // The test the shutdown stopped, or one stopped just now and not seen yet.
+                let snap = fin.ok().flatten().or_else(|| Some(latest.clone()));
+                match snap {
+                    Some(snap) if snap.run > *handled.borrow() => {
+                        last = Some(snap.clone());
+                        note(end_test(&engine, &session, &logs, &mut files, snap.clone()).await);
+                        handled.send_replace(snap.run);
+                    }
+                    // No test ever ran: the files still exist, with no requests.
+                    _ if *handled.borrow() == 0 => note(files.write_final(&latest)),
+                    _ => {}
+                }
+                break;
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(last),
+    }
+}
+
+/// One stopped test through the lifecycle's finish, told in the Logs tab. Tests that never
+/// started their statistics are not saved, but their files are written.
+async fn end_test(
+    engine: &Engine,
+    session: &Session,
+    logs: &LogBuffer,
+    files: &mut RunFiles,
+    snap: Arc<Snapshot>,
+) -> std::io::Result<()> {
+    if snap.stats_start.is_none() {
+        return files.write_final(&snap);
+    }
+    let end = Ending {
+        params: parameters(&snap),
+        snapshot: snap,
         source: RunSource::Dashboard,
-        plan_text: history.plan_text.clone(),
-        params,
-        thresholds: history.evaluate(&snap, true),
-        interrupted: history.interrupted.load(Ordering::Relaxed),
+        interrupted: session.interrupted.load(Ordering::Relaxed),
+        html: None,
     };
-    let record = capture::capture(engine, snap, meta).await;
-    match capture::save(store, record).await {
-        Ok(id) => logs.info(format!("Run saved to the history as #{id}")),
-        Err(e) => logs.error(format!("The run could not be saved to the history: {e}")),
+    let writes = files.any();
+    match lifecycle::finish(engine, session, files, end).await {
+        Ok(finished) => {
+            if writes {
+                logs.info("Test stopped: final statistics files written");
+            }
+            match finished.saved {
+                Saved::As(id) => logs.info(format!("Run saved to the history as #{id}")),
+                Saved::Failed(e) => {
+                    logs.error(format!("The run could not be saved to the history: {e}"))
+                }
+                Saved::NotKept => {}
+            }
+            Ok(())
+        }
+        Err(lifecycle::LifecycleError::Io(e)) => Err(e),
+        Err(e) => {
+            logs.error(format!("cannot finish the test: {e}"));
+            Ok(())
+        }
     }
 }

@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use super::super::data::{DataFile, OnEnd};
 use super::super::error::{Issue, KeyPath};
-use super::super::model::{LoadProfile, Stage};
+use super::super::model::{LoadProfile, Stage, MAX_USERS};
 use super::super::schema::{RawData, RawLoad, RawOnEnd};
 use super::R;
 
-const MAX_USERS: u64 = 1_000_000;
 const MAX_RATE: f64 = 10_000_000.0;
 
 pub(super) fn positive(v: f64, at: &KeyPath, max: f64) -> R<f64> {
@@ -25,7 +24,7 @@ pub(super) fn positive(v: f64, at: &KeyPath, max: f64) -> R<f64> {
 }
 
 pub(super) fn users(n: u64, at: &KeyPath) -> R<u32> {
-    if n > MAX_USERS {
+    if n > u64::from(MAX_USERS) {
         return Err(Issue::new(
             at,
             format!("{n} users is too many (at most {MAX_USERS})"),
@@ -68,7 +67,7 @@ pub(super) fn load(l: RawLoad, at: &KeyPath) -> R<(Option<LoadProfile>, Option<D
             }
             let n = users(s.users, &at.key("users"))?;
             let spawn_rate = match s.spawn_rate {
-                Some(r) => positive(r, &at.key("spawn_rate"), MAX_USERS as f64)?,
+                Some(r) => positive(r, &at.key("spawn_rate"), f64::from(MAX_USERS))?,
                 None if n == prev => 1.0,
                 None => f64::from(n.abs_diff(prev)) / s.duration.0.as_secs_f64(),
             };
@@ -105,7 +104,7 @@ pub(super) fn load(l: RawLoad, at: &KeyPath) -> R<(Option<LoadProfile>, Option<D
         (Some(n), rate) => {
             let users = users(n, &at.key("users"))?;
             let spawn_rate = match rate {
-                Some(r) => positive(r, &at.key("spawn_rate"), MAX_USERS as f64)?,
+                Some(r) => positive(r, &at.key("spawn_rate"), f64::from(MAX_USERS))?,
                 None => 1.0,
             };
             Ok((Some(LoadProfile::Closed { users, spawn_rate }), run_time))

@@ -3,15 +3,13 @@
 //! for each bad form field, the report carrying the data, and the embedded assets with
 //! immutable caching (404 for a wrong version).
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::web::{call, get, swarm};
+use crate::support::*;
 use axum::http::{header, StatusCode};
 use serde_json::Value;
-use support::web::{call, get, swarm};
-use support::*;
 use surge::web::{self, AppState, Defaults};
 
 const PLAN: &str = r#"

@@ -5,13 +5,11 @@
 //! a comparison of stored runs built here words a trade-off as MIXED under the settings
 //! that differ.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::runs::{figures, stored_run};
-use support::*;
+use crate::support::runs::{figures, stored_run};
+use crate::support::*;
 use surge::cli::RunArgs;
 use surge::store::{schema, ListFilter, Store};
 

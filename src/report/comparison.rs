@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::series::SeriesRow;
-use super::{Change, Comparison, Delta, EndpointComparison, MetricKind};
-use crate::report::format::{pad_left, pad_right, truncate};
+use super::format::{pad_left, pad_right, truncate};
+use crate::compare::series::SeriesRow;
+use crate::compare::{Change, Comparison, Delta, EndpointComparison, MetricKind};
 
 fn num(kind: MetricKind, v: Option<f64>) -> String {
     match v {
@@ -52,7 +52,7 @@ fn mark(c: Change) -> &'static str {
 
 /// The comparison as a text table: per endpoint and metric, before, after, Δ and Δ% (✓ better,
 /// ✗ worse beyond the noise threshold), then the counts, what the runs were asked to do
-/// differently (`runs differ: users 80 → 30`, see [`super::differences`]) and the verdict.
+/// differently (`runs differ: users 80 → 30`, see [`crate::compare::differences`]) and the verdict.
 pub fn write_comparison<W: Write>(
     mut w: W,
     c: &Comparison,
@@ -91,7 +91,7 @@ pub fn write_comparison<W: Write>(
         "Endpoints: {} better, {} worse, {} mixed, {} unchanged, {} only before, {} only after",
         k.better, k.worse, k.mixed, k.unchanged, k.only_before, k.only_after
     )?;
-    if let Some(line) = super::differences::line(differences) {
+    if let Some(line) = crate::compare::differences::line(differences) {
         writeln!(w, "{line}")?;
     }
     writeln!(

@@ -4,18 +4,16 @@
 //! `log` events for the controller's lines; and a reconnect with `Last-Event-ID` that gets
 //! `resumed: true` with only the newer history points.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::support::*;
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use support::*;
 use surge::web::{self, AppState, Defaults};
 
 /// One server-sent event.
@@ -273,7 +271,7 @@ fn snapshot_payload_with_many_names() {
 /// stops it, writes `--json` and the `--csv` files (with history rows) and exits 0.
 #[test]
 fn the_binary_serves_the_dashboard() {
-    use support::binary::{http, Surge};
+    use crate::support::binary::{http, Surge};
     let target = Target::start();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");

@@ -1,5 +1,5 @@
 //! The History and Compare tabs in a real browser (headless Chromium over WebDriver, like
-//! `tests/browser.rs`): two saved runs of the same endpoint, a slow one ("pool=5", 20 ms)
+//! `browser.rs`): two saved runs of the same endpoint, a slow one ("pool=5", 20 ms)
 //! and a fast one ("pool=40", 4 ms), are listed newest first; a test started and stopped
 //! in the dashboard is saved too; comparing the two gives the verdict "Better" with the
 //! per-endpoint table and the overlaid charts, under the plans that differ; a series of
@@ -9,14 +9,12 @@
 //!
 //! Set `SURGE_SKIP_BROWSER=1` to skip it on a machine without a browser.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::browser::*;
-use support::runs::{figures, stored_run};
-use support::{parse_plan, Target};
+use crate::support::browser::*;
+use crate::support::runs::{figures, stored_run};
+use crate::support::{parse_plan, Target};
 use surge::cli::RunArgs;
 use surge::engine::{Engine, EngineConfig};
 use surge::store::Store;

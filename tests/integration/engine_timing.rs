@@ -5,18 +5,16 @@
 //! hidden) while the uncorrected figure is what one request really waited, and late starts
 //! are counted. The tests in this file run one at a time (they measure time).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 use surge::plan::LoadProfile;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_delay_median_is_the_delay() {
     let _serial = SERIAL.lock().await;
     within(30, async {
-        let target = support::precise::PreciseTarget::start();
+        let target = crate::support::precise::PreciseTarget::start();
         let engine = engine();
         let url = format!("{}/delay?ms=10", target.url());
         engine.start(url_params(&url, closed(4, 100.0))).unwrap();

@@ -4,12 +4,10 @@
 //! the report's hash-based policy matching its inline code), `--allow-target`, and absurd
 //! `/swarm` values. Logins and TLS: `web_login.rs`.
 
-mod support;
-
+use crate::support::web::{app_with, assert_answer, get, local, req, swarm};
+use crate::support::*;
 use axum::http::{header, StatusCode};
 use serde_json::json;
-use support::web::{app_with, assert_answer, get, local, req, swarm};
-use support::*;
 use surge::stats::RunState;
 use surge::targets::AllowTargets;
 use surge::web::auth::Auth;
@@ -195,7 +193,7 @@ async fn request_bodies_are_limited() {
     };
     let (_, app) = app_with(security, Defaults::empty());
     let big_token = format!("token={}", "a".repeat(100_000));
-    let a = support::web::call(&app, "POST", "/login", Some(&big_token)).await;
+    let a = crate::support::web::call(&app, "POST", "/login", Some(&big_token)).await;
     assert_answer(
         &a,
         StatusCode::PAYLOAD_TOO_LARGE,

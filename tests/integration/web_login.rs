@@ -3,13 +3,11 @@
 //! cookie, each refusal with its exact answer; and, through the binary, the dashboard over
 //! TLS (`--tls-cert`, `--tls-key`).
 
-mod support;
-
+use crate::support::web::{app_with, assert_answer, get, req};
+use crate::support::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::json;
-use support::web::{app_with, assert_answer, get, req};
-use support::*;
 use surge::web::auth::Auth;
 use surge::web::security::Security;
 use surge::web::{self, Defaults};
@@ -165,7 +163,7 @@ async fn the_dashboard_over_tls() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, key.cert.pem()).unwrap();
     std::fs::write(&key_path, key.signing_key.serialize_pem()).unwrap();
-    let mut surge = support::binary::Surge::spawn(&[
+    let mut surge = crate::support::binary::Surge::spawn(&[
         "-H",
         "http://127.0.0.1:9/",
         "--web-port",

@@ -8,19 +8,15 @@ use std::time::Duration;
 use surge::plan::{parse, Body, CaptureSource, LoadProfile, Plan, Step, WaitTime};
 
 /// Templates, data files and JSON paths: what the engine calls while running.
-#[path = "plan/runtime.rs"]
 mod runtime;
 
 /// The template reference in plans/README.md, rendered example by example.
-#[path = "plan/reference.rs"]
 mod reference;
 
 /// Surge's variables, check messages, `$for` lists and the plan's warnings.
-#[path = "plan/templating.rs"]
 mod templating;
 
 /// Every kind of mistake gives `FILE:LINE:COL: KEY: message`.
-#[path = "plan/errors.rs"]
 mod errors;
 
 fn ok(name: &str, text: &str) -> Plan {

@@ -4,11 +4,9 @@
 //! monotone with p100 == max, and transport failures (refused, timeout) are grouped under
 //! the client's message with every request counted.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use surge::client::ClientConfig;
 
 const MIXED: &str = r#"

@@ -1,12 +1,11 @@
-//! The end of a run, for the store: collect the final snapshot, the histograms and the
-//! per-second series from the engine into a [`RunRecord`], and save it on a blocking thread
-//! (SQLite must never run on the async workers that drive the load or the dashboard).
+//! The store from async code: every call on a blocking thread (SQLite must never run on the
+//! async workers that drive the load or the dashboard), and a finished run's parts put
+//! together into a [`RunRecord`].
 
 use std::sync::Arc;
 
 use super::{EndpointStats, RunParameters, RunRecord, RunSource, Store, StoreError};
-use crate::engine::Engine;
-use crate::stats::Snapshot;
+use crate::stats::{HistoryPoint, Snapshot, StatsEntry};
 use crate::thresholds::ThresholdResult;
 
 /// What the runner knows about a run that the engine does not.
@@ -20,12 +19,16 @@ pub struct RunMeta {
     pub interrupted: bool,
 }
 
-/// Build the record of the run that `snapshot` (a stopped snapshot) ends.
-pub async fn capture(engine: &Engine, snapshot: Arc<Snapshot>, meta: RunMeta) -> RunRecord {
-    let histograms = engine
-        .entry_stats()
-        .await
-        .unwrap_or_default()
+/// The record of the run that `snapshot` (a stopped snapshot) ends, from the engine's
+/// merged entries (`(method, name, entry)`, Aggregated last) and its per-second history
+/// (points of other runs, or outside the run's time, are left out).
+pub fn record(
+    snapshot: Arc<Snapshot>,
+    entries: Vec<(String, String, StatsEntry)>,
+    history: Vec<HistoryPoint>,
+    meta: RunMeta,
+) -> RunRecord {
+    let histograms = entries
         .into_iter()
         .map(|(method, name, stats)| EndpointStats {
             method,
@@ -35,10 +38,7 @@ pub async fn capture(engine: &Engine, snapshot: Arc<Snapshot>, meta: RunMeta) ->
         .collect();
     let start = snapshot.stats_start.unwrap_or(snapshot.time).floor() as u64;
     let end = snapshot.stats_end.unwrap_or(snapshot.time).ceil() as u64;
-    let history: Vec<_> = engine
-        .history()
-        .await
-        .unwrap_or_default()
+    let history: Vec<_> = history
         .into_iter()
         .filter(|p| p.run == snapshot.run && (start..=end).contains(&p.time))
         .collect();

@@ -2,11 +2,9 @@
 //! lets in-flight requests finish within the stop timeout (they are counted) but cancels
 //! them past it (the stop returns on time and nothing half-done is counted).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 use surge::engine::{Engine, EngineConfig};
 use surge::plan::LoadProfile;
 use surge::stats::RunState;

@@ -3,14 +3,12 @@
 //! 130; a dashboard test stopped by its run time or from the page leaves complete files at
 //! once (while the dashboard keeps running), and the exit code follows the last test.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::binary::{counts, eventually, http, Surge};
+use crate::support::Target;
 use serde_json::Value;
-use support::binary::{counts, eventually, http, Surge};
-use support::Target;
 
 /// `--csv DIR/run --json DIR/run.json`.
 fn file_args(dir: &Path) -> Vec<String> {

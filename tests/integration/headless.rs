@@ -4,14 +4,12 @@
 //! console shows the summary blocks, and usage errors exit with code 2 and a message naming
 //! the problem (for a plan: the file and line).
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::binary::counts;
-use support::*;
+use crate::support::binary::counts;
+use crate::support::*;
 use surge::cli::RunArgs;
 
 fn args(url: &str, dir: &Path) -> RunArgs {

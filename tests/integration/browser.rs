@@ -8,13 +8,11 @@
 //! Without Chromium the test fails (it is part of CI); set `SURGE_SKIP_BROWSER=1` to skip it
 //! on a machine that cannot have a browser.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::browser::*;
+use crate::support::Target;
 use serde_json::json;
-use support::browser::*;
-use support::Target;
 use surge::engine::{Engine, EngineConfig};
 use surge::stats::health::{Cause, HostLoad, OverloadRange};
 use surge::web::auth::Auth;

@@ -3,11 +3,9 @@
 //! themselves, a run time stops the test with a final snapshot counting every request, and
 //! a reset clears the statistics while the run goes on.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 use surge::stats::RunState;
 
 async fn sleep_ms(ms: u64) {

@@ -4,12 +4,10 @@
 //! exception (not a failure), and data files handing consecutive rows to users (and
 //! raising "data file exhausted" when `on_end = "stop"` runs out).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 /// Run `plan` with `users` users for `ms`, then stop.
 async fn run(

@@ -10,8 +10,8 @@ use super::{get_request as get, run_local, start_http};
 
 /// Throughput of 50 users on one current-thread worker against a one-thread hyper server,
 /// next to hand-written keep-alive loops on raw sockets (the ceiling, like wrk). Run with
-/// `cargo test --release --test client -- --ignored --nocapture throughput`
-/// (in this module so `tests/client.rs` stays small).
+/// `cargo test --release --test integration -- --ignored --nocapture throughput`
+/// (in this module so `client.rs` stays small).
 #[test]
 #[ignore]
 fn throughput_against_raw_sockets() {

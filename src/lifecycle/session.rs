@@ -1,0 +1,111 @@
+//! What a test is judged and kept by, opened once per front end: the run history (or why
+//! there is none), the `--baseline` run, the thresholds, `--abort-on-threshold` and the
+//! label. The same [`Session`] serves a headless run and every test of a dashboard.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::compare::differences::{differences, RunSettings};
+use crate::compare::{self, Comparison, DEFAULT_NOISE_PCT};
+use crate::config::Settings;
+use crate::stats::Snapshot;
+use crate::store::{self, RunParameters, RunRecord, Store};
+use crate::thresholds::{self, AbortRule, Threshold, ThresholdResult};
+
+use super::LifecycleError;
+
+/// The history, baseline and thresholds of the tests a front end runs.
+#[derive(Default)]
+pub struct Session {
+    /// `None`: runs are not saved (no data directory, or the database could not open).
+    pub store: Option<Arc<Store>>,
+    /// Why there is no store, for the user (the History tab, a warning).
+    pub store_error: Option<String>,
+    pub thresholds: Vec<Threshold>,
+    pub abort: Option<AbortRule>,
+    /// `--baseline`: thresholds' relative limits and the comparison at the end.
+    pub baseline: Option<Arc<RunRecord>>,
+    /// `--label`, saved with each run.
+    pub label: String,
+    /// The plan's text, saved with each run (and compared with the baseline's).
+    pub plan_text: Option<String>,
+    /// Set when an interrupt ends the front end: the test being stopped is saved as
+    /// interrupted.
+    pub interrupted: AtomicBool,
+}
+
+/// A test's results against the session: its thresholds and, with a baseline, the
+/// comparison and how the two runs were asked to differ.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    pub thresholds: Vec<ThresholdResult>,
+    pub comparison: Option<Comparison>,
+    pub differences: Vec<String>,
+}
+
+impl Session {
+    /// Open the history of `settings` (a database that cannot be used only leaves
+    /// [`Session::store_error`] set: the test goes on without it) and load the baseline (an
+    /// error: the comparison the user asked for cannot be made).
+    pub async fn open(
+        settings: &Settings,
+        plan_text: Option<String>,
+    ) -> Result<Session, LifecycleError> {
+        let (store, store_error) = match store::open_for_run(settings.data_dir.clone()).await {
+            Ok(s) => (s, None),
+            Err(why) => (None, Some(why)),
+        };
+        let baseline = match &settings.baseline {
+            Some(spec) => Some(Arc::new(
+                store::load_baseline(store.clone(), spec)
+                    .await
+                    .map_err(LifecycleError::Baseline)?,
+            )),
+            None => None,
+        };
+        Ok(Session {
+            store,
+            store_error,
+            thresholds: settings.thresholds.clone(),
+            abort: settings.abort,
+            baseline,
+            label: settings.label.clone(),
+            plan_text,
+            interrupted: AtomicBool::new(false),
+        })
+    }
+
+    /// Live (or final) threshold results on `snap`.
+    pub fn evaluate(&self, snap: &Snapshot, at_end: bool) -> Vec<ThresholdResult> {
+        let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
+        thresholds::evaluate_all(&self.thresholds, snap, baseline, at_end)
+    }
+
+    /// With `--abort-on-threshold`, the failed threshold that stops the test now.
+    pub fn should_abort(&self, snap: &Snapshot) -> Option<ThresholdResult> {
+        let rule = self.abort?;
+        let live = self.evaluate(snap, false);
+        rule.should_abort(snap, &live).cloned()
+    }
+
+    /// How a run with `params` differs from the baseline in what it was asked to do.
+    pub fn differences(&self, params: &RunParameters, snap: &Snapshot) -> Vec<String> {
+        let Some(baseline) = &self.baseline else {
+            return Vec::new();
+        };
+        let this = RunSettings::new(params, self.plan_text.as_deref(), snap);
+        differences(&RunSettings::of(baseline), &this)
+    }
+
+    /// `snap`'s thresholds, comparison and differences (final ones when `at_end`).
+    pub fn judge(&self, snap: &Snapshot, params: &RunParameters, at_end: bool) -> Judgement {
+        Judgement {
+            thresholds: self.evaluate(snap, at_end),
+            comparison: self
+                .baseline
+                .as_ref()
+                .map(|b| compare::compare(&b.snapshot, snap, DEFAULT_NOISE_PCT)),
+            differences: self.differences(params, snap),
+        }
+    }
+}
