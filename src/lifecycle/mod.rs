@@ -40,7 +40,7 @@ pub enum LifecycleError {
     Io(#[from] std::io::Error),
     /// `--baseline` names a run that cannot be loaded.
     #[error("{0}")]
-    Baseline(String),
+    Baseline(#[from] crate::store::HistoryError),
 }
 
 /// Start the test `settings` describe on `engine`.

@@ -53,14 +53,10 @@ impl Session {
     ) -> Result<Session, LifecycleError> {
         let (store, store_error) = match store::open_for_run(settings.data_dir.clone()).await {
             Ok(s) => (s, None),
-            Err(why) => (None, Some(why)),
+            Err(why) => (None, Some(why.to_string())),
         };
         let baseline = match &settings.baseline {
-            Some(spec) => Some(Arc::new(
-                store::load_baseline(store.clone(), spec)
-                    .await
-                    .map_err(LifecycleError::Baseline)?,
-            )),
+            Some(spec) => Some(Arc::new(store::load_baseline(store.clone(), spec).await?)),
             None => None,
         };
         Ok(Session {

@@ -84,24 +84,45 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Task(e.to_string()))?
 }
 
-/// Open the history for a run: `Ok(None)` when runs are not saved (no directory), `Err` with
-/// a message for the user when the database cannot be used (the run goes on without it).
-pub async fn open_for_run(dir: Option<std::path::PathBuf>) -> Result<Option<Arc<Store>>, String> {
+/// Why a run cannot use the history: it goes on without it ([`HistoryError::Disabled`]), or
+/// the `--baseline` it asked to be compared with cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The database cannot be used; the run is not saved.
+    #[error("run history disabled for this run: {0}")]
+    Disabled(StoreError),
+    /// `--baseline` without a usable history.
+    #[error("--baseline {spec}: the run history is not available")]
+    NoHistory { spec: String },
+    /// `--baseline` names a run that cannot be loaded.
+    #[error("--baseline {spec}: {source}")]
+    Baseline { spec: String, source: StoreError },
+}
+
+/// Open the history for a run: `Ok(None)` when runs are not saved (no directory), `Err`
+/// when the database cannot be used (the run goes on without it).
+pub async fn open_for_run(
+    dir: Option<std::path::PathBuf>,
+) -> Result<Option<Arc<Store>>, HistoryError> {
     match dir {
         None => Ok(None),
-        Some(dir) => open(dir)
-            .await
-            .map(Some)
-            .map_err(|e| format!("run history disabled for this run: {e}")),
+        Some(dir) => open(dir).await.map(Some).map_err(HistoryError::Disabled),
     }
 }
 
 /// Load the `--baseline` run (`12`, `last`, `last~1`).
-pub async fn load_baseline(store: Option<Arc<Store>>, spec: &str) -> Result<RunRecord, String> {
-    let store =
-        store.ok_or_else(|| format!("--baseline {spec}: the run history is not available"))?;
+pub async fn load_baseline(
+    store: Option<Arc<Store>>,
+    spec: &str,
+) -> Result<RunRecord, HistoryError> {
+    let store = store.ok_or_else(|| HistoryError::NoHistory {
+        spec: spec.to_string(),
+    })?;
     let spec_owned = spec.to_string();
     blocking(store, move |s| s.load(s.resolve(&spec_owned)?))
         .await
-        .map_err(|e| format!("--baseline {spec}: {e}"))
+        .map_err(|source| HistoryError::Baseline {
+            spec: spec.to_string(),
+            source,
+        })
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-pub use blocking::{blocking, load_baseline, open_for_run, save, RunMeta};
+pub use blocking::{blocking, load_baseline, open_for_run, save, HistoryError, RunMeta};
 pub use record::{EndpointStats, RunParameters, RunRecord, RunSource, RunSummary};
 
 use crate::stats::{
