@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use super::delta::WorkerStats;
 use super::entry::{clamp_ms, StatsEntry};
 use super::errors::{ExceptionKey, FailureKey, Occurrences};
 use super::health::HealthTracker;
 use super::snapshot::*;
 use super::tracked::TrackedQuantiles;
 use super::window::Window;
-use super::worker::WorkerStats;
 
 /// Caps that keep memory bounded.
 #[derive(Debug, Clone, Copy)]
