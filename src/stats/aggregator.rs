@@ -36,7 +36,7 @@ impl Default for Limits {
             max_names: 1000,
             max_failure_groups: 1000,
             max_exception_groups: 1000,
-            history_points: 24 * 3600,
+            history_points: super::HISTORY_POINTS,
             entry_history_points: 600,
         }
     }

@@ -28,6 +28,10 @@ pub use delta::WorkerStats;
 pub use entry::StatsEntry;
 pub use snapshot::*;
 
+/// Aggregated history points kept: 24 h at one per tick of one second. The engine's
+/// aggregator ([`Limits::history_points`]'s default) and the dashboard's hub both keep this many.
+pub const HISTORY_POINTS: usize = 24 * 3600;
+
 /// The current time as Unix seconds (fractional): the timestamp every statistic uses.
 pub fn unix_now() -> f64 {
     std::time::SystemTime::now()
