@@ -5,10 +5,10 @@
 //! concurrency exceeds the connection pool.
 //!
 //! - [`target`]: the routes and the latency/connection-limit model (documented there).
-//! - [`store`]: in-memory tokens, orders and the connection pool.
+//! - [`shop`]: the demo shop's in-memory tokens, orders and connection pool.
 //! - [`DEMO_PLAN`]: `plans/demo.toml`, a ready plan exercising every route.
 
-pub mod store;
+pub mod shop;
 pub mod target;
 
 use std::future::Future;

@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::store::{price_of, stock_of, Connection, OrderLine, Store, CATALOG};
+use super::shop::{price_of, stock_of, Connection, OrderLine, Shop, CATALOG};
 use super::DemoConfig;
 
 /// Stores that exist: ids `1..=STORES`.
@@ -60,14 +60,14 @@ impl Endpoint {
 #[derive(Clone)]
 struct AppState {
     cfg: Arc<DemoConfig>,
-    store: Arc<Store>,
+    shop: Arc<Shop>,
 }
 
 /// Build the router with fresh state (each call is an independent target).
 pub fn app(cfg: DemoConfig) -> Router {
     let state = AppState {
         cfg: Arc::new(cfg),
-        store: Arc::new(Store::default()),
+        shop: Arc::new(Shop::default()),
     };
     Router::new()
         .route("/login", post(login))
@@ -94,7 +94,7 @@ fn too_many_connections() -> Response {
 /// Take a connection and hold it for the modelled latency; `None` when the pool is exhausted.
 async fn db(state: &AppState, endpoint: Endpoint) -> Option<Connection> {
     let limit = state.cfg.db_connections.max(1);
-    let conn = state.store.acquire(limit)?;
+    let conn = state.shop.acquire(limit)?;
     let load = 1.0 + conn.busy_before as f64 / limit as f64;
     let jitter = 0.9 + fastrand::f64() * 0.2;
     let ms = endpoint.base_ms() * state.cfg.latency_scale * load * jitter;
@@ -122,14 +122,14 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     if user.is_empty() || password.is_empty() {
         return detail(StatusCode::BAD_REQUEST, "user and password are required");
     }
-    let token = state.store.login(user);
+    let token = state.shop.login(user);
     Json(json!({ "token": token })).into_response()
 }
 
 /// The user behind a valid `x-token` header.
 fn token_user(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let token = headers.get("x-token")?.to_str().ok()?;
-    state.store.user_of(token)
+    state.shop.user_of(token)
 }
 
 async fn stock(
@@ -207,7 +207,7 @@ async fn create_order(State(state): State<AppState>, headers: HeaderMap, body: B
         Err(msg) => return detail(StatusCode::UNPROCESSABLE_ENTITY, msg),
     };
     let customer = token_user(&state, &headers).unwrap_or_else(|| "guest".to_string());
-    let order = state.store.place_order(customer, lines);
+    let order = state.shop.place_order(customer, lines);
     let body = json!({ "id": order.id, "total": order.total, "items": order.items });
     (StatusCode::CREATED, Json(body)).into_response()
 }
@@ -222,7 +222,7 @@ async fn get_order(State(state): State<AppState>, Path(id): Path<String>) -> Res
             format!("order id \"{id}\" is not an integer"),
         );
     };
-    match state.store.order(n) {
+    match state.shop.order(n) {
         Some(order) => Json(order).into_response(),
         None => detail(StatusCode::NOT_FOUND, format!("order {n} not found")),
     }
@@ -233,7 +233,7 @@ async fn best_sellers(State(state): State<AppState>) -> Response {
         return too_many_connections();
     };
     let rows: Vec<Value> = state
-        .store
+        .shop
         .best_sellers(10)
         .into_iter()
         .map(|(sku, units)| {
@@ -249,7 +249,7 @@ async fn highest_spenders(State(state): State<AppState>) -> Response {
         return too_many_connections();
     };
     let rows: Vec<Value> = state
-        .store
+        .shop
         .highest_spenders(10)
         .into_iter()
         .map(|(customer, total, orders)| json!({ "customer": customer, "total": total, "orders": orders }))

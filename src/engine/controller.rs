@@ -12,7 +12,7 @@ use crate::stats::{RunState, Snapshot};
 
 use super::mix::Mix;
 use super::run::RunCtx;
-use super::worker::WorkerCmd;
+use super::threads::WorkerCmd;
 use super::{AggMsg, Command, RunParams, Status};
 
 /// How often the controller re-evaluates ramps, stages and the run time.

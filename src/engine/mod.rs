@@ -2,26 +2,27 @@
 //!
 //! - `controller`: state machine (`ready → spawning → running → stopping → stopped`), ramps,
 //!   stages, run time, the single stop/drain path.
-//! - `worker`: worker threads (one single-threaded runtime each), per-worker statistics
+//! - `threads`: worker threads (one single-threaded runtime each), per-worker statistics
 //!   flushed on a timer, open-model arrival tickets.
 //! - `user`: the one user loop every load model runs.
 //! - `step`, `outcome`: building requests from the plan; checks, captures, failures.
 //! - `mix`: which scenario each new user belongs to.
-//! - `aggregate`: the task that merges worker statistics and publishes snapshots.
+//! - `publisher`: the task that merges worker statistics (through `stats::Aggregator`) and
+//!   publishes snapshots.
 //!
 //! [`Engine`] is the control API used by the headless runner and the dashboard alike.
 
-mod aggregate;
 mod controller;
 mod cpu;
 pub mod fds;
 pub mod mix;
 pub mod outcome;
 mod precise;
+mod publisher;
 mod run;
 pub mod step;
+mod threads;
 mod user;
-mod worker;
 
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,7 +90,7 @@ pub(crate) enum Command {
     Reset,
 }
 
-/// Messages to the aggregator task.
+/// Messages to the publisher task (which owns the aggregator).
 pub(crate) enum AggMsg {
     Delta(Box<WorkerStats>),
     Start,
@@ -101,7 +102,7 @@ pub(crate) enum AggMsg {
     EntryStats(oneshot::Sender<Vec<(String, String, StatsEntry)>>),
 }
 
-/// Run-level figures shared by the controller, workers and aggregator (atomics; the host
+/// Run-level figures shared by the controller, workers and publisher (atomics; the host
 /// string behind a lock that is never held across an await).
 pub(crate) struct Status {
     state: AtomicU8,
@@ -179,7 +180,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Start the worker threads and the controller and aggregator tasks (on the current
+    /// Start the worker threads and the controller and publisher tasks (on the current
     /// tokio runtime).
     pub fn new(config: EngineConfig) -> std::io::Result<Engine> {
         fds::raise_limit();
@@ -195,10 +196,10 @@ impl Engine {
         let (agg_tx, agg_rx) = mpsc::unbounded_channel();
         let n = config.workers.max(1);
         let workers = (0..n)
-            .map(|i| worker::spawn_worker(i, n, status.clone(), agg_tx.clone()))
+            .map(|i| threads::spawn_worker(i, n, status.clone(), agg_tx.clone()))
             .collect::<std::io::Result<Vec<_>>>()?;
-        let (snap_tx, snapshots) = watch::channel(Arc::new(aggregate::empty_snapshot(&status)));
-        tokio::spawn(aggregate::run(
+        let (snap_tx, snapshots) = watch::channel(Arc::new(publisher::empty_snapshot(&status)));
+        tokio::spawn(publisher::run(
             config.limits,
             config.tick,
             status.clone(),

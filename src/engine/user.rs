@@ -18,7 +18,7 @@ use crate::stats::unix_now;
 use super::outcome::Failure;
 use super::run::{PreparedScenario, RunCtx};
 use super::step::{Outgoing, PreparedStep};
-use super::worker::{Ticket, WorkerLocal};
+use super::threads::{Ticket, WorkerLocal};
 
 /// How a running user is told to stop.
 pub struct StopSignal {

@@ -2,7 +2,7 @@
 //!
 //! - `histogram`: µs HdrHistogram (3 significant digits), mergeable and serialisable.
 //! - `entry`: one (method, name) entry: counts, exact min/max/sum, histogram; `+=` merges.
-//! - `worker`: what one worker thread records between flushes (no locks, no channels).
+//! - `delta`: what one worker thread records between flushes (no locks, no channels).
 //! - `slots`: the worker's per-step slots, fed through a short log summed in batches.
 //! - `errors`: failure/exception grouping and message normalisation.
 //! - `window`: the 10-second window behind current rates and percentiles.
@@ -13,6 +13,7 @@
 //!   time ranges in which Surge itself was the bottleneck.
 
 pub mod aggregator;
+pub mod delta;
 pub mod entry;
 pub mod errors;
 pub mod health;
@@ -21,12 +22,15 @@ mod slots;
 pub mod snapshot;
 mod tracked;
 pub mod window;
-pub mod worker;
 
 pub use aggregator::{Aggregator, Limits, RunInfo};
+pub use delta::WorkerStats;
 pub use entry::StatsEntry;
 pub use snapshot::*;
-pub use worker::WorkerStats;
+
+/// Aggregated history points kept: 24 h at one per tick of one second. The engine's
+/// aggregator ([`Limits::history_points`]'s default) and the dashboard's hub both keep this many.
+pub const HISTORY_POINTS: usize = 24 * 3600;
 
 /// The current time as Unix seconds (fractional): the timestamp every statistic uses.
 pub fn unix_now() -> f64 {

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use super::delta::EntryDelta;
 use super::entry::StatsEntry;
-use super::worker::EntryDelta;
 
 /// Requests logged before they are summed into their slots.
 const LOG_LEN: usize = 512;

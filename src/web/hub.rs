@@ -20,7 +20,7 @@ use crate::report::HistoryCsv;
 use crate::stats::{HistoryPoint, RunState, Snapshot};
 
 /// History points kept: 24 h at one per second.
-pub const MAX_POINTS: usize = 24 * 3600;
+pub use crate::stats::HISTORY_POINTS as MAX_POINTS;
 /// Bytes of history CSV rows kept (the oldest rows go first).
 pub const MAX_CSV_BYTES: usize = 16 << 20;
 /// Frames buffered per stream before a slow browser is skipped forward.

@@ -1,5 +1,5 @@
-//! In-memory state of the demo target: issued tokens, orders, the catalogue, and the
-//! "database connection pool" whose size limits concurrency.
+//! The demo shop: the in-memory state of the demo target (issued tokens, orders, the catalogue,
+//! and the "database connection pool" whose size limits concurrency).
 //!
 //! Everything here is synchronous and lock-based (`std::sync::Mutex`, atomics); handlers take a
 //! lock, copy what they need and release it before any `.await`, so no lock is ever held across
@@ -51,7 +51,7 @@ pub struct Order {
 
 /// Shared state of one demo target instance (cloned handles share it).
 #[derive(Debug, Default)]
-pub struct Store {
+pub struct Shop {
     tokens: Mutex<Tokens>,
     orders: Mutex<BTreeMap<u64, Order>>,
     next_order: AtomicU64,
@@ -68,14 +68,14 @@ struct Tokens {
 /// cancelled half-way (client gone), so the pool can never leak.
 #[derive(Debug)]
 pub struct Connection {
-    store: Arc<Store>,
+    shop: Arc<Shop>,
     /// Connections that were already busy when this one was taken.
     pub busy_before: usize,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.store.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.shop.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -84,12 +84,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Store {
+impl Shop {
     /// Take one of `limit` connections, or `None` when all are busy (MySQL error 1040).
     pub fn acquire(self: &Arc<Self>, limit: usize) -> Option<Connection> {
         let busy_before = self.in_flight.fetch_add(1, Ordering::AcqRel);
         let conn = Connection {
-            store: Arc::clone(self),
+            shop: Arc::clone(self),
             busy_before,
         };
         // Dropping `conn` gives the slot back when over the limit.

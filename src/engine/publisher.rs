@@ -1,5 +1,5 @@
-//! The aggregator task: merges worker deltas as they arrive and publishes one snapshot per
-//! tick (shared by every reader behind an `Arc`).
+//! The publisher task: owns the run's [`Aggregator`], merges worker deltas into it as they
+//! arrive and publishes one snapshot per tick (shared by every reader behind an `Arc`).
 
 use std::sync::Arc;
 use std::time::Duration;
