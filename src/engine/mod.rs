@@ -174,6 +174,9 @@ impl Status {
 pub struct Engine {
     commands: mpsc::UnboundedSender<Command>,
     agg: mpsc::UnboundedSender<AggMsg>,
+    /// The worker threads' command channels, for [`Engine::snapshot_now`]'s flush (the
+    /// controller may be busy waiting for a stop).
+    workers: Arc<[mpsc::UnboundedSender<threads::WorkerCmd>]>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     states: watch::Receiver<RunState>,
     status: Arc<Status>,
@@ -207,6 +210,7 @@ impl Engine {
             snap_tx,
         ));
         let (commands, cmd_rx) = mpsc::unbounded_channel();
+        let worker_handles: Arc<[_]> = workers.clone().into();
         let controller = controller::Controller::new(
             workers,
             agg_tx.clone(),
@@ -217,6 +221,7 @@ impl Engine {
         Ok(Engine {
             commands,
             agg: agg_tx,
+            workers: worker_handles,
             snapshots,
             states,
             status,
@@ -282,6 +287,22 @@ impl Engine {
             .send(AggMsg::Publish(tx))
             .map_err(|_| EngineError::Closed)?;
         rx.await.map_err(|_| EngineError::Closed)
+    }
+
+    /// [`Engine::snapshot_now`] after every worker handed over what it recorded since its
+    /// last flush (each asked directly, waited for at most a second): what a stop that no
+    /// longer waits for in-flight requests writes, so no finished request is left out.
+    pub async fn snapshot_flushed(&self) -> Result<Arc<Snapshot>, EngineError> {
+        let acks: Vec<_> = self
+            .workers
+            .iter()
+            .filter_map(|w| {
+                let (ack, done) = oneshot::channel();
+                w.send(threads::WorkerCmd::Flush { ack }).ok().map(|_| done)
+            })
+            .collect();
+        let _ = tokio::time::timeout(Duration::from_secs(1), futures::future::join_all(acks)).await;
+        self.snapshot_now().await
     }
 
     /// Snapshots as they are published.

@@ -68,10 +68,14 @@ pub enum WorkerCmd {
     /// Drop the statistics not flushed yet (the run's statistics are being reset), then ack.
     Reset { ack: oneshot::Sender<()> },
     /// Stop every user (in-flight requests may finish until the deadline), flush, then ack.
+    /// The worker goes on flushing on its timer (and on [`WorkerCmd::Flush`]) while it waits.
     StopAll {
         deadline: Instant,
         ack: oneshot::Sender<()>,
     },
+    /// Hand what was recorded since the last flush to the aggregator now, then ack: a stop
+    /// that no longer waits for in-flight requests still gets every finished one.
+    Flush { ack: oneshot::Sender<()> },
 }
 
 struct UserSlot {
@@ -361,7 +365,15 @@ async fn worker_loop(
                         let _ = ack.send(());
                     }
                     WorkerCmd::StopAll { deadline, ack } => {
-                        local.stop_all(deadline).await;
+                        // The drain runs beside this loop, which keeps flushing meanwhile.
+                        let (local, agg) = (local.clone(), agg.clone());
+                        tokio::task::spawn_local(async move {
+                            local.stop_all(deadline).await;
+                            local.flush(&agg);
+                            let _ = ack.send(());
+                        });
+                    }
+                    WorkerCmd::Flush { ack } => {
                         local.flush(&agg);
                         let _ = ack.send(());
                     }

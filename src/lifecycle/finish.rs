@@ -34,7 +34,7 @@ pub async fn stop(
         snap = engine.stop() => Ok(Stopped { snapshot: snap?, hurried: false }),
         _ = &mut hurry => {
             on_hurry();
-            Ok(Stopped { snapshot: engine.snapshot_now().await?, hurried: true })
+            Ok(Stopped { snapshot: engine.snapshot_flushed().await?, hurried: true })
         }
     }
 }

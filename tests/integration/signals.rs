@@ -137,6 +137,70 @@ fn a_second_interrupt_stops_waiting_and_still_writes_everything_recorded() {
     assert!(history.lines().count() >= 2, "{history}");
 }
 
+/// Requests that finish while the stop waits (a worker waiting for one held request) are in
+/// the files after a second interrupt, with those finished in the last moments before it:
+/// the lifecycle takes every worker's last figures before it writes.
+#[test]
+fn a_second_interrupt_keeps_the_requests_finished_during_the_wait() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        r#"
+[[scenarios]]
+name = "held"
+count = 1
+[[scenarios.tasks]]
+path = "/delay?ms=600000"
+
+[[scenarios]]
+name = "quick"
+count = 3
+[[scenarios.tasks]]
+path = "/delay?ms=700"
+"#,
+    )
+    .unwrap();
+    let plan_arg = plan.display().to_string();
+    let mut surge = spawn(
+        &[
+            "--headless",
+            "-f",
+            &plan_arg,
+            "-H",
+            &target.url(),
+            "-u",
+            "4",
+            "-r",
+            "100",
+            "--workers",
+            "1",
+            "-s",
+            "10m",
+            "--only-summary",
+        ],
+        dir.path(),
+    );
+    // The held user is in its 10-minute request and the quick ones have completed some.
+    eventually(20, "the held request and some quick ones", || {
+        (target.seen.total() >= 8).then_some(())
+    });
+    surge.signal("INT");
+    surge.line_starting("Stopping: letting in-flight requests finish");
+    // The quick users' last requests (700 ms) finish while the stop waits for the held one.
+    std::thread::sleep(Duration::from_millis(1500));
+    let arrived = target.seen.total();
+    assert!(surge.running());
+    surge.signal("INT");
+    let out = surge.wait(30);
+    assert_eq!(out.code, Some(130), "{out:?}");
+    let (csv, json_count) = counts(dir.path());
+    assert_eq!(csv, json_count);
+    // Everything that arrived completed, but the held request.
+    assert_eq!(csv, arrived - 1, "arrived {arrived}: {out:?}");
+}
+
 #[test]
 fn a_dashboard_test_stopped_by_its_run_time_leaves_complete_files_at_once() {
     let target = Target::start();
