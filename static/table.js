@@ -1,6 +1,7 @@
 // Keyed tables for the live dashboard: rows are reused and only changed cells are written,
 // so a 1 000+ row statistics table costs a few string comparisons per update, not a DOM
-// rebuild. A classic script exposing `window.SurgeTable` (loaded before app.js).
+// rebuild. A classic script exposing `window.SurgeTable` (loaded before the dashboard's own
+// scripts).
 "use strict";
 
 (function (global) {

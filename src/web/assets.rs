@@ -9,43 +9,35 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// The embedded files: name, content type, bytes.
-pub const FILES: [(&str, &str, &[u8]); 8] = [
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/app.js"),
-    ),
-    (
-        "charts.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/charts.js"),
-    ),
-    (
-        "report.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/report.js"),
-    ),
-    (
-        "table.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/table.js"),
-    ),
-    (
-        "compare.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/compare.js"),
-    ),
-    (
-        "history.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/history.js"),
-    ),
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/style.css"),
-    ),
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// `(name, content type, the file in static/)`.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        (
+            $name,
+            $content_type,
+            include_bytes!(concat!("../../static/", $name)),
+        )
+    };
+}
+
+/// The embedded files: name, content type, bytes. The dashboard page loads its scripts in
+/// the order of `templates/index.html` (see `static/dashboard.js` for what each one does).
+pub const FILES: &[(&str, &str, &[u8])] = &[
+    asset!("charts.js", JS),
+    asset!("charts-draw.js", JS),
+    asset!("table.js", JS),
+    asset!("dashboard.js", JS),
+    asset!("stats.js", JS),
+    asset!("live.js", JS),
+    asset!("forms.js", JS),
+    asset!("tabs.js", JS),
+    asset!("app.js", JS),
+    asset!("compare.js", JS),
+    asset!("history.js", JS),
+    asset!("report.js", JS),
+    asset!("style.css", "text/css; charset=utf-8"),
     ("favicon.svg", FAVICON_TYPE, FAVICON),
 ];
 
@@ -69,8 +61,12 @@ pub async fn favicon() -> Response {
 
 /// The stylesheet, inlined in the HTML report.
 pub const STYLE_CSS: &str = include_str!("../../static/style.css");
-/// The chart code, inlined in the HTML report.
-pub const CHARTS_JS: &str = include_str!("../../static/charts.js");
+/// The chart code (the charts and their drawing, in this order), inlined in the HTML report
+/// as one script: one hash in its Content-Security-Policy.
+pub const CHARTS_JS: &str = concat!(
+    include_str!("../../static/charts.js"),
+    include_str!("../../static/charts-draw.js")
+);
 /// The report's own script, inlined in the HTML report.
 pub const REPORT_JS: &str = include_str!("../../static/report.js");
 
@@ -107,5 +103,29 @@ pub async fn serve(Path((v, file)): Path<(String, String)>) -> Response {
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_static_is_embedded_and_every_script_of_the_page_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(FILES.iter().any(|(n, _, _)| *n == name), "{name}");
+        }
+        let page = include_str!("../../templates/index.html");
+        let scripts: Vec<&str> = page
+            .split("/static/{{ asset_version }}/")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert!(scripts.contains(&"app.js"), "{scripts:?}");
+        for s in scripts {
+            assert!(FILES.iter().any(|(n, _, _)| *n == s), "{s}");
+        }
     }
 }

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use tokio_stream::wrappers::WatchStream;
+use tokio_stream::StreamExt;
 
 use super::logs::LogBuffer;
 use super::thinning;
@@ -82,15 +84,12 @@ impl Hub {
             tx,
             logs,
         });
-        let mut rx = engine.subscribe();
+        // The current snapshot, then each one published, until the engine is gone.
+        let mut snapshots = WatchStream::new(engine.subscribe());
         let task_hub = hub.clone();
         tokio::spawn(async move {
-            loop {
-                let snap = rx.borrow_and_update().clone();
+            while let Some(snap) = snapshots.next().await {
                 task_hub.ingest(snap);
-                if rx.changed().await.is_err() {
-                    break;
-                }
             }
         });
         hub

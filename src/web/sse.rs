@@ -4,7 +4,8 @@
 //! came after snapshot N, `"resumed": true`). Then `event: snapshot` per tick (id = the
 //! snapshot's `seq`) and `event: log` per new log line, with a keep-alive comment every 15 s.
 //! Frames are serialised once by the hub and shared; a stream that lags behind the broadcast
-//! is resynchronised with a `resumed` state event instead of slowing anyone down.
+//! is resynchronised with a `resumed` state event instead of slowing anyone down. The hub's
+//! and the log's broadcast channels are read as streams (tokio-stream's `BroadcastStream`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,8 +14,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
 
 use super::hub::{Frame, Hub};
 use super::logs::{LogBuffer, LogFrame};
@@ -39,13 +41,12 @@ pub async fn events(
 /// Where one browser's stream is.
 struct Conn {
     hub: Arc<Hub>,
-    frames: broadcast::Receiver<Frame>,
-    logs: broadcast::Receiver<LogFrame>,
+    frames: BroadcastStream<Frame>,
+    logs: BroadcastStream<LogFrame>,
     /// Seq of the last snapshot sent (in a state or snapshot event).
     last_seq: u64,
     /// Number of the last log line sent.
     last_log: u64,
-    first: Option<Event>,
 }
 
 impl Conn {
@@ -60,15 +61,13 @@ impl Conn {
             .data(s.json)
     }
 
+    /// The next event; `None` once the hub or the log is gone.
     async fn next(&mut self) -> Option<Event> {
-        if let Some(e) = self.first.take() {
-            return Some(e);
-        }
         loop {
             tokio::select! {
                 // Snapshots first: a log line written after a tick follows that tick.
                 biased;
-                frame = self.frames.recv() => match frame {
+                frame = self.frames.next() => match frame? {
                     Ok(f) if f.seq <= self.last_seq => continue,
                     Ok(f) => {
                         self.last_seq = f.seq;
@@ -77,23 +76,21 @@ impl Conn {
                             .event("snapshot")
                             .data(&*f.json));
                     }
-                    Err(RecvError::Lagged(_)) => {
+                    Err(BroadcastStreamRecvError::Lagged(_)) => {
                         // Start again at the tail (the old position would lag again at the
                         // next send), and send what was missed as one resumed state.
-                        self.frames = self.frames.resubscribe();
+                        self.frames = BroadcastStream::new(self.hub.subscribe());
                         let after = Some(self.last_seq);
                         return Some(self.state(after));
                     }
-                    Err(RecvError::Closed) => return None,
                 },
-                line = self.logs.recv() => match line {
+                line = self.logs.next() => match line? {
                     Ok(l) if l.n <= self.last_log => continue,
                     Ok(l) => {
                         self.last_log = l.n;
                         return Some(Event::default().event("log").data(&*l.json));
                     }
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
+                    Err(BroadcastStreamRecvError::Lagged(_)) => continue,
                 },
             }
         }
@@ -108,16 +105,17 @@ pub fn stream(
     last_id: Option<u64>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let mut conn = Conn {
-        frames: hub.subscribe(),
-        logs: logs.subscribe(),
+        frames: BroadcastStream::new(hub.subscribe()),
+        logs: BroadcastStream::new(logs.subscribe()),
         hub,
         last_seq: 0,
         last_log: 0,
-        first: None,
     };
     let first = conn.state(last_id);
-    conn.first = Some(first);
-    futures::stream::unfold(conn, |mut conn| async move {
-        conn.next().await.map(|e| (Ok(e), conn))
-    })
+    let rest = futures::stream::unfold(conn, |mut conn| async move {
+        conn.next().await.map(|e| (e, conn))
+    });
+    tokio_stream::once(first)
+        .chain(rest)
+        .map(Ok::<_, Infallible>)
 }

@@ -1,0 +1,310 @@
+// Surge charts, drawing: paints a LineChart's base image (legend, axes, shaded bands, run
+// markers and the lines) on its offscreen canvas. Loaded right after charts.js, whose
+// LineChart gets these methods; the HTML report inlines both files as one script.
+//
+// - With more points than pixel columns, each column draws one vertical min..max segment
+//   (min/max decimation): cost stays linear in points, spikes stay visible.
+// - Shaded bands mark time that needs a caution: the drain of a stopping test (points with
+//   `drain`, whose latency lines are not drawn: only the slowest in-flight requests finish
+//   then, and the current percentiles leave those seconds out) and
+//   the ranges given to setBands (the generator's overload ranges).
+"use strict";
+
+(function (global) {
+  const { LineChart, clock, elapsed, fmtNumber } = global.SurgeCharts;
+
+  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+    21600, 43200, 86400];
+  // A gap longer than this many seconds between two points breaks the line (server restart,
+  // browser asleep) instead of drawing a misleading straight segment across it; thinned
+  // older points (with a `span`) allow their span on top.
+  const GAP_SECONDS = 5;
+  const LINE_WIDTH = 1.5;
+  // Segments per stroked sub-path (see drawLines).
+  const CHUNK = 16;
+
+  /** "Nice" step (1, 2, 5 × 10^k) so that `max` spans about `count` ticks. */
+  function niceStep(max, count) {
+    const raw = max / Math.max(1, count);
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const norm = raw / mag;
+    const nice = norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10;
+    return nice * mag;
+  }
+
+  Object.assign(LineChart.prototype, {
+    /** Visible y range: 0..nice max over all series. */
+    yScale() {
+      let max = 0;
+      for (const col of this.values) {
+        for (let i = 0; i < this.len; i++) {
+          const v = col[i];
+          if (v > max) max = v;
+        }
+      }
+      if (max <= 0) max = 1;
+      const step = niceStep(max, 4);
+      return { max: Math.ceil(max / step) * step, step };
+    },
+
+    renderBase() {
+      const ctx = this.bctx;
+      const th = this.theme;
+      const a = this.area();
+      ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+      ctx.fillStyle = th.bg;
+      ctx.fillRect(0, 0, this.cssW, this.cssH);
+      ctx.font = th.font;
+      ctx.textBaseline = "middle";
+      this.drawLegend(ctx, a);
+
+      const n = this.len;
+      const t0 = n ? this.times[0] : Date.now() / 1000 - 60;
+      let t1 = n ? this.times[n - 1] : t0 + 60;
+      if (t1 - t0 < 10) t1 = t0 + 10; // a lone point still gets a readable axis
+      const ys = this.yScale();
+      this.view = { t0, t1, a, ys };
+      const xOf = (t) => a.left + ((t - t0) / (t1 - t0)) * (a.right - a.left);
+      const yOf = (v) => a.bottom - (v / ys.max) * (a.bottom - a.top);
+
+      this.drawYAxis(ctx, a, ys, yOf);
+      this.drawXAxis(ctx, a, t0, t1, xOf);
+      this.drawBands(ctx, a, t0, t1, xOf);
+      this.drawRunMarkers(ctx, a, xOf);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
+      ctx.clip();
+      for (let s = 0; s < this.series.length; s++) {
+        this.drawSeries(ctx, s, a, t0, t1, yOf);
+      }
+      ctx.restore();
+      if (!n) {
+        ctx.fillStyle = th.muted;
+        ctx.textAlign = "center";
+        ctx.fillText("No data yet", (a.left + a.right) / 2, (a.top + a.bottom) / 2);
+      }
+    },
+
+    color(s) {
+      const slot = this.series[s].slot != null ? this.series[s].slot : s;
+      return this.series[s].color || this.theme.colors[slot % this.theme.colors.length];
+    },
+
+    drawLegend(ctx, a) {
+      let x = a.left;
+      ctx.textAlign = "left";
+      for (let s = 0; s < this.series.length; s++) {
+        ctx.fillStyle = this.color(s);
+        ctx.fillRect(x, 12, 14, 4);
+        ctx.fillStyle = this.theme.fg;
+        const label = this.series[s].label;
+        ctx.fillText(label, x + 19, 14);
+        x += 19 + ctx.measureText(label).width + 18;
+      }
+    },
+
+    drawYAxis(ctx, a, ys, yOf) {
+      const th = this.theme;
+      ctx.strokeStyle = th.grid;
+      ctx.lineWidth = 1;
+      ctx.fillStyle = th.muted;
+      ctx.textAlign = "right";
+      for (let v = 0; v <= ys.max + ys.step / 2; v += ys.step) {
+        const y = Math.round(yOf(v)) + 0.5;
+        ctx.beginPath();
+        ctx.moveTo(a.left, y);
+        ctx.lineTo(a.right, y);
+        ctx.stroke();
+        ctx.fillText(fmtNumber(v, ys.step < 1 ? 2 : 0), a.left - 6, y);
+      }
+      // Unit above the axis labels, so every number on the chart has one.
+      ctx.textAlign = "left";
+      ctx.fillText(this.unit, 4, a.top - 12);
+    },
+
+    drawXAxis(ctx, a, t0, t1, xOf) {
+      const th = this.theme;
+      const span = t1 - t0;
+      const maxTicks = Math.max(2, Math.floor((a.right - a.left) / 80));
+      const step = TIME_STEPS.find((s) => span / s <= maxTicks) || 86400;
+      ctx.fillStyle = th.muted;
+      ctx.textAlign = "center";
+      ctx.strokeStyle = th.grid;
+      // Align ticks on local wall-clock multiples of the step.
+      const tzOffset = this.opts.elapsed ? 0 : new Date(t0 * 1000).getTimezoneOffset() * 60;
+      const label = this.opts.elapsed ? elapsed : clock;
+      let t = Math.ceil((t0 - tzOffset) / step) * step + tzOffset;
+      for (; t <= t1; t += step) {
+        const x = Math.round(xOf(t)) + 0.5;
+        ctx.beginPath();
+        ctx.moveTo(x, a.top);
+        ctx.lineTo(x, a.bottom + 4);
+        ctx.stroke();
+        // Skip a label that would be cut at the canvas edge (the grid line stays).
+        const half = ctx.measureText("00:00:00").width / 2;
+        if (x - half >= 0 && x + half <= this.cssW) ctx.fillText(label(t), x, a.bottom + 13);
+      }
+      ctx.strokeStyle = th.muted;
+      ctx.beginPath();
+      ctx.moveTo(a.left, a.bottom + 0.5);
+      ctx.lineTo(a.right, a.bottom + 0.5);
+      ctx.stroke();
+    },
+
+    /** The drain of each stopping test, then the given bands, shaded and labelled. */
+    drawBands(ctx, a, t0, t1, xOf) {
+      const th = this.theme;
+      const shade = (from, to, fill, label) => {
+        const x0 = Math.max(a.left, xOf(Math.max(from, t0)));
+        const x1 = Math.min(a.right, xOf(Math.min(to, t1)));
+        if (x1 < a.left || x0 > a.right) return;
+        const w = Math.max(2, x1 - x0);
+        ctx.fillStyle = fill;
+        ctx.fillRect(x0, a.top, w, a.bottom - a.top);
+        ctx.fillStyle = th.muted;
+        ctx.textAlign = "left";
+        if (label && ctx.measureText(label).width + 6 <= w) ctx.fillText(label, x0 + 3, a.bottom - 8);
+      };
+      ctx.save();
+      for (const b of this.bands) shade(b.from, b.to, th.overloadBand, b.label);
+      for (let i = 0; i < this.len; i++) {
+        if (!this.drains[i]) continue;
+        let j = i;
+        while (j + 1 < this.len && this.drains[j + 1]) j++;
+        // The drain began after the last running point.
+        const from = i > 0 && !this.drains[i - 1] ? this.times[i - 1] : this.times[i];
+        shade(from, this.times[j], th.drainBand, "stopping");
+        i = j;
+      }
+      ctx.restore();
+    },
+
+    drawRunMarkers(ctx, a, xOf) {
+      const th = this.theme;
+      ctx.save();
+      ctx.strokeStyle = th.marker;
+      ctx.fillStyle = th.marker;
+      ctx.setLineDash([4, 3]);
+      ctx.textAlign = "left";
+      for (let i = 1; i < this.len; i++) {
+        if (this.runs[i] === this.runs[i - 1] || this.runs[i] === 0) continue;
+        const x = Math.round(xOf(this.times[i])) + 0.5;
+        ctx.beginPath();
+        ctx.moveTo(x, a.top);
+        ctx.lineTo(x, a.bottom);
+        ctx.stroke();
+        ctx.fillText(`Run #${this.runs[i]}`, x + 3, a.top + 6);
+      }
+      ctx.restore();
+    },
+
+    /** Longest time between point i - 1 and point i that still joins them. */
+    gapAt(i) {
+      const span = Math.max(this.spans[i] || 0, i > 0 ? this.spans[i - 1] || 0 : 0);
+      return GAP_SECONDS + span;
+    },
+
+    drawSeries(ctx, s, a, t0, t1, yOf) {
+      const width = a.right - a.left;
+      ctx.strokeStyle = ctx.fillStyle = this.color(s);
+      if (this.len > width) this.drawColumns(ctx, s, a, t0, t1, yOf);
+      else this.drawLines(ctx, s, a, t0, t1, yOf);
+    },
+
+    /**
+     * More points than pixel columns: min/max decimation drawn as one filled rect per pixel
+     * column, spanning the column's min..max joined to the previous column's last value.
+     * Why rects: software canvases (no GPU) stroke long wide polylines very slowly (~190 ms
+     * for 3 600 points at 1.5 px), while 1 300 fillRects take under 1 ms. Spikes stay visible.
+     */
+    drawColumns(ctx, s, a, t0, t1, yOf) {
+      const col = this.values[s];
+      const times = this.times;
+      const scale = (a.right - a.left) / (t1 - t0);
+      const lw = LINE_WIDTH;
+      let cx = -1;
+      let lo = 0;
+      let hi = 0;
+      let last = NaN; // last value of the previous column, to join columns
+      let prevT = -Infinity;
+      const flush = () => {
+        if (cx < 0) return;
+        const yTop = yOf(hi);
+        const yBot = yOf(lo);
+        ctx.fillRect(a.left + cx - lw / 2, yTop - lw / 2, lw, Math.max(lw, yBot - yTop + lw));
+      };
+      for (let i = 0; i < this.len; i++) {
+        const v = col[i];
+        const t = times[i];
+        if (Number.isNaN(v) || t - prevT > this.gapAt(i)) {
+          // A hole: finish the column and do not join across the hole.
+          flush();
+          cx = -1;
+          last = NaN;
+        }
+        prevT = t;
+        if (Number.isNaN(v)) continue;
+        const x = Math.floor((t - t0) * scale);
+        if (x !== cx) {
+          flush();
+          const joined = !Number.isNaN(last) && cx >= 0;
+          cx = x;
+          lo = hi = v;
+          if (joined) {
+            if (last < lo) lo = last;
+            if (last > hi) hi = last;
+          }
+        } else {
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        last = v;
+      }
+      flush();
+    },
+
+    /**
+     * Fewer points than pixels: a polyline, stroked in short sub-paths because the cost of
+     * stroking one path grows faster than linearly with its length on software canvases.
+     */
+    drawLines(ctx, s, a, t0, t1, yOf) {
+      const col = this.values[s];
+      const times = this.times;
+      const scale = (a.right - a.left) / (t1 - t0);
+      ctx.lineWidth = LINE_WIDTH;
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      let open = false;
+      let segs = 0;
+      let prevT = -Infinity;
+      for (let i = 0; i < this.len; i++) {
+        const v = col[i];
+        if (Number.isNaN(v)) {
+          open = false;
+          continue;
+        }
+        const x = a.left + (times[i] - t0) * scale;
+        const y = yOf(v);
+        if (open && times[i] - prevT <= this.gapAt(i)) {
+          ctx.lineTo(x, y);
+          if (++segs >= CHUNK) {
+            ctx.stroke();
+            ctx.beginPath();
+            ctx.moveTo(x, y);
+            segs = 0;
+          }
+        } else {
+          // An isolated point (first after a hole) is drawn as a dot so it is visible.
+          ctx.moveTo(x, y);
+          if (i + 1 >= this.len || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > this.gapAt(i + 1)) {
+            ctx.fillRect(x - LINE_WIDTH, y - LINE_WIDTH, LINE_WIDTH * 2, LINE_WIDTH * 2);
+          }
+        }
+        open = true;
+        prevT = times[i];
+      }
+      ctx.stroke();
+    }
+  });
+})(window);
