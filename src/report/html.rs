@@ -1,6 +1,6 @@
 //! The self-contained HTML report's data: the run (snapshot + per-second series), its
 //! thresholds and, with a baseline, the comparison and the baseline's series for the
-//! overlaid charts. Rendered with the dashboard's report template (`web::pages::ReportPage`)
+//! overlaid charts. Rendered with the report template (`report::page::ReportPage`)
 //! by `GET /stats/report`, the History tab and `--html FILE`.
 //!
 //! ```text
@@ -16,11 +16,11 @@ use std::path::Path;
 use askama::Template;
 use serde_json::{json, Value};
 
+use super::page::{script_json, ReportPage};
 use crate::compare::Comparison;
 use crate::stats::{unix_now, HistoryPoint, Snapshot};
 use crate::store::RunRecord;
 use crate::thresholds::ThresholdResult;
-use crate::web::pages::{script_json, ReportPage};
 
 /// A baseline run and this run compared with it.
 pub struct BaselineInput<'a> {

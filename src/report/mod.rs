@@ -9,6 +9,7 @@
 //! - [`json`]: the documented JSON summary.
 //! - [`comparison`]: the console tables (and CSV) of a comparison and of a series.
 //! - [`html`]: the data of the self-contained HTML report (thresholds, baseline comparison).
+//! - [`page`]: the report's page: its template, inlined scripts and style, and their policy.
 //! - [`format`](mod@format): number, time and text formatting shared by the others.
 
 pub mod comparison;
@@ -17,6 +18,7 @@ pub mod csv;
 pub mod format;
 pub mod html;
 pub mod json;
+pub mod page;
 
 pub use self::console::{print_summary, print_table, write_thresholds};
 pub use self::csv::{

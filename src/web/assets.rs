@@ -59,20 +59,6 @@ pub async fn favicon() -> Response {
         .into_response()
 }
 
-/// The stylesheet, inlined in the HTML report.
-pub const STYLE_CSS: &str = include_str!("../../static/style.css");
-/// The chart code (the charts and their drawing, in this order), inlined in the HTML report
-/// as one script: one hash in its Content-Security-Policy.
-pub const CHARTS_JS: &str = concat!(
-    include_str!("../../static/charts.js"),
-    include_str!("../../static/charts-draw.js")
-);
-/// The report's own script, inlined in the HTML report.
-pub const REPORT_JS: &str = include_str!("../../static/report.js");
-
-/// The comparison renderer, inlined in the HTML report.
-pub const COMPARE_JS: &str = include_str!("../../static/compare.js");
-
 /// First 10 hex digits of a hash of every asset (computed once).
 pub fn version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();

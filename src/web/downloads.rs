@@ -7,9 +7,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::pages::{Page, ReportPage};
+use super::pages::Page;
 use super::{security, ApiError, AppState};
 use crate::report;
+use crate::report::page::ReportPage;
 use crate::stats::{unix_now, Snapshot};
 
 fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {

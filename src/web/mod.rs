@@ -4,7 +4,7 @@
 //! - `api`: `POST /swarm` (start or edit), `/stop`, `/stats/reset`, with validation.
 //! - `stats_api`: `GET /stats/requests` (Locust's JSON), `/exceptions`, `/tasks`, `/logs`.
 //! - `downloads`: the CSV downloads and the HTML report (`/stats/report`).
-//! - `pages`: the askama pages (`IndexPage`, `ReportPage`) and their response wrapper.
+//! - `pages`: the dashboard page (`IndexPage`) and the response wrapper of every page.
 //! - `assets`: JS and CSS embedded in the binary, under versioned, immutable URLs.
 //! - `hub`: the task that serialises each snapshot once and fans it out to browsers.
 //! - `sse`: `GET /events`, one stream per browser (state, snapshots, logs, resume).

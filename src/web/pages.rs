@@ -1,6 +1,6 @@
-//! The two HTML pages, rendered with askama from `templates/`: the dashboard (`IndexPage`)
-//! and the self-contained report (`ReportPage`). JSON placed inside `<script>` tags has `</`
-//! escaped as `<\/` so no value can close the tag.
+//! The dashboard page (`IndexPage`), rendered with askama from `templates/`, and the
+//! wrapper that answers any page (the report's is built by `report::page`). JSON placed
+//! inside `<script>` tags has `</` escaped as `<\/` so no value can close the tag.
 
 use askama::Template;
 use axum::extract::State;
@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{assets, AppState};
 use crate::plan::LoadProfile;
+use crate::report::page::script_json;
 use crate::stats::PERCENTILE_LABELS;
 
 /// The dashboard page.
@@ -22,41 +23,6 @@ pub struct IndexPage {
     pub config_json: String,
 }
 
-/// The downloadable HTML report: opens offline, everything inlined.
-#[derive(Template)]
-#[template(path = "report.html")]
-pub struct ReportPage {
-    pub title: String,
-    /// ISO-8601 UTC time of rendering.
-    pub generated_at: String,
-    pub style: &'static str,
-    pub charts_js: &'static str,
-    pub report_js: &'static str,
-    /// The comparison tables and overlaid charts (shared with the dashboard).
-    pub compare_js: &'static str,
-    /// See `report::html` for the shape.
-    pub data_json: String,
-    /// The report's Content-Security-Policy (hashes of its inline script and style), also
-    /// kept in the file as a `<meta>` tag (only quotes, hashes and keywords: safe unescaped).
-    pub csp: &'static str,
-}
-
-impl ReportPage {
-    /// A report with the embedded style and scripts; `data_json` already script-safe.
-    pub fn new(title: String, generated_at: String, data_json: String) -> ReportPage {
-        ReportPage {
-            title,
-            generated_at,
-            style: assets::STYLE_CSS,
-            charts_js: assets::CHARTS_JS,
-            report_js: assets::REPORT_JS,
-            compare_js: assets::COMPARE_JS,
-            data_json,
-            csp: super::security::report_csp(),
-        }
-    }
-}
-
 /// Renders an askama template as an HTML response (500 with a short text if it fails).
 pub struct Page<T: Template>(pub T);
 
@@ -67,11 +33,6 @@ impl<T: Template> IntoResponse for Page<T> {
             Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot render the page").into_response(),
         }
     }
-}
-
-/// JSON that is safe inside a `<script>` element.
-pub fn script_json(json: &str) -> String {
-    json.replace("</", "<\\/")
 }
 
 /// The page's configuration blob.
@@ -106,18 +67,4 @@ pub async fn index(State(state): State<AppState>) -> Page<IndexPage> {
         asset_version: assets::version().to_string(),
         config_json: config_json(&state),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_cannot_close_the_script_tag() {
-        let v = serde_json::json!({"name": "</script><script>alert(1)</script>"});
-        let out = script_json(&v.to_string());
-        assert!(!out.contains("</"));
-        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(back, v);
-    }
 }

@@ -18,18 +18,16 @@
 //! All refusals are JSON: `{"error": "..."}`.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine as _;
 use serde_json::json;
 
 use super::auth::Auth;
-use super::{assets, AppState};
+use super::AppState;
 use crate::targets::{split_port, AllowTargets};
 
 /// Largest request body accepted (the `/swarm` form is a few hundred bytes).
@@ -262,30 +260,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
-/// `'sha256-...'` of an inline script or style.
-fn source_hash(text: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    format!(
-        "'sha256-{}'",
-        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
-    )
-}
-
-/// The HTML report's policy: it inlines its script and style (so that the downloaded file
-/// opens offline), which are allowed by hash, never as "any inline code". Also placed in the
-/// report as a `<meta>` tag, so the saved file keeps it.
+/// The HTML report's own policy (hashes of its inlined script and style).
 pub fn report_csp() -> &'static str {
-    static POLICY: OnceLock<String> = OnceLock::new();
-    POLICY.get_or_init(|| {
-        format!(
-            "default-src 'none'; script-src {} {} {}; style-src {}; img-src data: blob:; \
-             base-uri 'none'; form-action 'none'",
-            source_hash(assets::CHARTS_JS),
-            source_hash(assets::COMPARE_JS),
-            source_hash(assets::REPORT_JS),
-            source_hash(assets::STYLE_CSS)
-        )
-    })
+    crate::report::page::csp()
 }
 
 /// [`report_csp`] plus `frame-ancestors 'none'` (only meaningful as a header).
@@ -366,17 +343,5 @@ mod tests {
             h.insert("sec-fetch-site", site.parse().unwrap());
             assert!(cross_site(&h, Some("x")).is_some(), "{site}");
         }
-    }
-
-    #[test]
-    fn report_policy_hashes_the_inlined_code() {
-        let p = report_csp();
-        assert_eq!(p.matches("'sha256-").count(), 4, "{p}");
-        assert!(!p.contains("unsafe-inline"));
-        // SHA-256 of the empty string, as `openssl dgst -sha256 -binary | base64` gives it.
-        assert_eq!(
-            source_hash(""),
-            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-        );
     }
 }

@@ -7,6 +7,9 @@
 
 mod support;
 
+// The library's shape: layers point one way.
+mod layers;
+
 // The HTTP client and the plan model.
 mod client;
 mod plan;
