@@ -52,7 +52,6 @@ pub async fn favicon() -> Response {
         [
             (header::CONTENT_TYPE, FAVICON_TYPE),
             (header::CACHE_CONTROL, "public, max-age=86400"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         FAVICON,
     )
@@ -83,7 +82,6 @@ pub async fn serve(Path((v, file)): Path<(String, String)>) -> Response {
             [
                 (header::CONTENT_TYPE, *content_type),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             ],
             *bytes,
         )

@@ -43,9 +43,12 @@ pub mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 pub use hub::Hub;
@@ -169,24 +172,16 @@ impl AppState {
 
 /// The dashboard's router, used by `surge` and by the tests.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    // Routes that answer at once: cut off after `REQUEST_TIMEOUT` (408), the reading of a
+    // form's body included.
+    let quick = Router::new()
         .route("/", get(pages::index))
         .route("/static/{version}/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
-        .route("/events", get(sse::events))
         .route("/swarm", post(api::swarm))
-        .route("/stop", post(api::stop))
         .route("/stats/reset", post(api::reset))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/stats/requests", get(stats_api::requests))
-        .route("/stats/requests/csv", get(downloads::requests_csv))
-        .route(
-            "/stats/requests_full_history/csv",
-            get(downloads::full_history_csv),
-        )
-        .route("/stats/failures/csv", get(downloads::failures_csv))
-        .route("/exceptions/csv", get(downloads::exceptions_csv))
-        .route("/stats/report", get(downloads::report))
         .route("/exceptions", get(stats_api::exceptions))
         .route("/tasks", get(stats_api::tasks))
         .route("/logs", get(stats_api::logs))
@@ -199,20 +194,48 @@ pub fn app(state: AppState) -> Router {
             "/api/runs/{id}/label",
             axum::routing::put(history_api::set_label),
         )
-        .route("/api/runs/{id}/report", get(history_api::report))
-        .route("/api/runs/{id}/csv/{kind}", get(history_api::csv))
         .route("/api/compare", get(history_api::compare_runs))
         .route("/api/series", get(history_api::series_runs))
         .route("/api/thresholds", get(history_api::live_thresholds))
+        .route_layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            security::REQUEST_TIMEOUT,
+        ));
+    // Routes without a time limit: the event stream lasts as long as the page is open,
+    // `/stop` waits for in-flight requests up to `--stop-timeout`, and the downloads of a
+    // long run are large.
+    let unlimited = Router::new()
+        .route("/events", get(sse::events))
+        .route("/stop", post(api::stop))
+        .route("/stats/requests/csv", get(downloads::requests_csv))
+        .route(
+            "/stats/requests_full_history/csv",
+            get(downloads::full_history_csv),
+        )
+        .route("/stats/failures/csv", get(downloads::failures_csv))
+        .route("/exceptions/csv", get(downloads::exceptions_csv))
+        .route("/stats/report", get(downloads::report))
+        .route("/api/runs/{id}/report", get(history_api::report))
+        .route("/api/runs/{id}/csv/{kind}", get(history_api::csv));
+    // gzip for the page, its scripts and the large JSON and CSV answers, when the client
+    // accepts it; never for the event stream (each event must reach the page at once) nor for
+    // small answers.
+    let compression = CompressionLayer::new().compress_when(
+        SizeAbove::new(COMPRESS_FROM)
+            .and(NotForContentType::SSE)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::GRPC),
+    );
+    let router = quick
+        .merge(unlimited)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(security::MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            security::guard,
-        ))
-        .with_state(state)
+        .layer(compression);
+    security::protect(router, &state).with_state(state)
 }
+
+/// Smallest answer compressed, in bytes (gzip's own framing is ~20 bytes).
+const COMPRESS_FROM: u16 = 1024;
 
 async fn method_not_allowed(
     method: axum::http::Method,
@@ -231,4 +254,101 @@ async fn not_found() -> (axum::http::StatusCode, axum::Json<serde_json::Value>) 
         axum::http::StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({"error": "no such page"})),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+    use axum::body::Body;
+    use axum::http::{header, Request, Response};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn router() -> Router {
+        let engine = Engine::new(EngineConfig {
+            workers: 1,
+            ..EngineConfig::default()
+        })
+        .unwrap();
+        app(AppState::new(engine, Defaults::empty(), false))
+    }
+
+    async fn gzip_get(app: &Router, uri: &str) -> Response<Body> {
+        let req = Request::get(uri)
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        app.clone().oneshot(req).await.unwrap()
+    }
+
+    fn encoding(res: &Response<Body>) -> Option<&str> {
+        res.headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    #[tokio::test]
+    async fn the_page_and_its_scripts_are_gzipped_for_clients_that_accept_it() {
+        let app = router();
+        let script = format!("/static/{}/charts.js", assets::version());
+        for uri in ["/", script.as_str()] {
+            let res = gzip_get(&app, uri).await;
+            assert_eq!(encoding(&res), Some("gzip"), "{uri}");
+            assert_eq!(
+                res.headers()[header::CONTENT_SECURITY_POLICY],
+                security::CSP,
+                "{uri}"
+            );
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&bytes[..2], &[0x1f, 0x8b], "{uri}: not gzip");
+        }
+        // Without Accept-Encoding, and for small answers: as they are.
+        let res = app
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(encoding(&res), None);
+        let res = gzip_get(&app, "/tasks").await;
+        assert_eq!(encoding(&res), None);
+    }
+
+    #[tokio::test]
+    async fn the_event_stream_is_never_compressed() {
+        let app = router();
+        let res = gzip_get(&app, "/events").await;
+        assert_eq!(encoding(&res), None);
+        assert!(res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        let frame = res.into_body().frame().await.unwrap().unwrap();
+        let text = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+        assert!(text.contains("event: state"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_limits_answer_in_json() {
+        let bare = |status| {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = status;
+            r
+        };
+        let res = security::json_refusals(bare(StatusCode::REQUEST_TIMEOUT)).await;
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"error": "request timed out: no answer within 30 s"})
+        );
+        let res = security::json_refusals(bare(StatusCode::PAYLOAD_TOO_LARGE)).await;
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"error": "request body too large: at most 65536 bytes"})
+        );
+        let res = security::json_refusals(bare(StatusCode::NOT_FOUND)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
 }

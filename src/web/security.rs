@@ -1,11 +1,12 @@
-//! The dashboard's guard, one middleware in front of every route (Locust binds every
-//! interface with CORS `*` and no login: anyone who reaches it can aim load anywhere).
+//! The dashboard's guard, in front of every route (Locust binds every interface with CORS `*`
+//! and no login: anyone who reaches it can aim load anywhere).
 //! In order, a request is refused when:
 //!
 //! 1. its `Host` is not a name the dashboard serves (403): loopback names and addresses, the
 //!    bind address (any IP address when bound to `0.0.0.0`/`::`), and `--web-allowed-hosts`.
 //!    A DNS-rebinding page sends its own name as `Host`, so it never gets through.
-//! 2. its declared body is larger than [`MAX_BODY`] (413).
+//! 2. its body is larger than [`MAX_BODY`] (413): refused before reading when its length is
+//!    declared, cut off at the limit when it is not (tower-http's `RequestBodyLimitLayer`).
 //! 3. it changes state (any method but GET/HEAD) and comes from another site: a browser's
 //!    `Sec-Fetch-Site` other than `same-origin`/`none`, or, from a client without fetch
 //!    metadata, an `Origin` that is not the dashboard's own (403). Scripts that send no
@@ -14,17 +15,22 @@
 //!
 //! Every answer, refusals included, carries a Content-Security-Policy without inline scripts,
 //! `nosniff`, `frame-ancestors 'none'` (and `X-Frame-Options`), `Referrer-Policy: no-referrer`
-//! and `Cross-Origin-Resource-Policy: same-origin`; there are no CORS headers.
-//! All refusals are JSON: `{"error": "..."}`.
+//! and `Cross-Origin-Resource-Policy: same-origin` (tower-http's `SetResponseHeaderLayer`);
+//! there are no CORS headers. The quick routes answer within [`REQUEST_TIMEOUT`] (408, see
+//! [`super::app`]). All refusals are JSON: `{"error": "..."}`. [`protect`] puts it all in
+//! front of the router.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Json, Router};
 use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::auth::Auth;
 use super::AppState;
@@ -32,6 +38,11 @@ use crate::targets::{split_port, AllowTargets};
 
 /// Largest request body accepted (the `/swarm` form is a few hundred bytes).
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// Longest a quick route may take, reading its request body included (a form trickled in
+/// slower than this is cut off with 408). Not on the event stream, `/stop` (which waits for
+/// in-flight requests up to `--stop-timeout`) or the downloads.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The policy of every page but the report: scripts and styles only from the dashboard.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -180,31 +191,26 @@ fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
     }
 }
 
+/// Step 1: a `Host` the dashboard does not serve.
+fn refuse_host(hosts: &HostPolicy, req: &Request) -> Option<Response> {
+    let h = host_of(req)?;
+    if hosts.allows(&h) {
+        return None;
+    }
+    Some(refusal(
+        StatusCode::FORBIDDEN,
+        format!(
+            "Host \"{h}\" is not a name this dashboard serves (protection against DNS \
+             rebinding): open it by IP address or as localhost, or allow the name with \
+             --web-allowed-hosts"
+        ),
+    ))
+}
+
+/// Steps 3 and 4: a state change from another site, or no credentials.
 fn refuse(state: &AppState, req: &Request) -> Option<Response> {
-    let sec = &state.security;
-    let host = host_of(req);
-    if let Some(h) = &host {
-        if !sec.hosts.allows(h) {
-            return Some(refusal(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Host \"{h}\" is not a name this dashboard serves (protection against DNS \
-                     rebinding): open it by IP address or as localhost, or allow the name with \
-                     --web-allowed-hosts"
-                ),
-            ));
-        }
-    }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Some(too_large());
-    }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        if let Some(why) = cross_site(req.headers(), host.as_deref()) {
+        if let Some(why) = cross_site(req.headers(), host_of(req).as_deref()) {
             state.logs.warning(format!(
                 "Refused {} {}: {why}",
                 req.method(),
@@ -213,7 +219,9 @@ fn refuse(state: &AppState, req: &Request) -> Option<Response> {
             return Some(refusal(StatusCode::FORBIDDEN, why));
         }
     }
-    sec.auth
+    state
+        .security
+        .auth
         .check(req.method(), req.uri().path(), req.headers())
 }
 
@@ -225,39 +233,78 @@ pub fn too_large() -> Response {
     )
 }
 
-/// The middleware: refuse what [`refuse`] refuses, and put the security headers on every
-/// answer.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = match refuse(&state, &req) {
+/// The middleware of step 1 (before the body limit).
+pub async fn host_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match refuse_host(&state.security.hosts, &req) {
         Some(r) => r,
         None => next.run(req).await,
+    }
+}
+
+/// The middleware of steps 3 and 4 (after the body limit).
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match refuse(&state, &req) {
+        Some(r) => r,
+        None => next.run(req).await,
+    }
+}
+
+/// The body limit's and the time limit's own answers (plain text, or empty) as the
+/// dashboard's JSON refusals; JSON answers with these statuses (a form read past the limit)
+/// already are.
+pub async fn json_refusals(res: Response) -> Response {
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !json => too_large(),
+        StatusCode::REQUEST_TIMEOUT if !json => refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "request timed out: no answer within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        ),
+        _ => res,
+    }
+}
+
+/// `router` behind the checks of this module, in their order, with the security headers on
+/// every answer, refusals included. Layers added later run first.
+pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let fixed = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
-    let h = res.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        // Refuses a declared length over the limit before reading anything, and stops a body
+        // without one at the limit (the form extractors answer 413 then). The only limit:
+        // axum's default one (2 MB) is off.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(state.clone(), host_guard))
+        .layer(middleware::map_response(json_refusals))
+        // The report sets its own policy and framing (see `framable_report`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
-        );
-    }
-    if !h.contains_key(header::X_FRAME_OPTIONS) {
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    }
-    let fixed: [(HeaderName, &'static str); 4] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(fixed(header::REFERRER_POLICY, "no-referrer"))
+        .layer(fixed(
             HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin",
-        ),
-        (
+        ))
+        .layer(fixed(
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
-        ),
-    ];
-    for (name, value) in fixed {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    res
+        ))
 }
 
 /// The HTML report's own policy (hashes of its inlined script and style).
