@@ -175,7 +175,7 @@ impl AllowTargets {
         });
         for step in steps {
             let src = step.url.source();
-            if !(src.starts_with("http://") || src.starts_with("https://")) {
+            if !crate::base_url::is_absolute(src) {
                 continue;
             }
             let start = src.find("://").map_or(0, |i| i + 3);

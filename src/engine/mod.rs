@@ -367,7 +367,7 @@ fn validate(p: &RunParams) -> Result<(), EngineError> {
                 .iter()
                 .flat_map(|t| t.steps.iter())
                 .chain(s.on_start.iter())
-                .any(|st| !st.url.source().starts_with("http"))
+                .any(|st| !crate::base_url::is_absolute(st.url.source()))
         });
         if relative {
             return Err(EngineError::Invalid(

@@ -383,7 +383,7 @@ fn headers(
 /// The statistics name of a path or URL as written: the path and query.
 fn name_of(path: &str) -> String {
     match url::Url::parse(path) {
-        Ok(u) if path.starts_with("http://") || path.starts_with("https://") => match u.query() {
+        Ok(u) if crate::base_url::is_absolute(path) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
             None => u.path().to_string(),
         },
@@ -393,7 +393,7 @@ fn name_of(path: &str) -> String {
 
 /// Join a base URL and a path; a full URL is used as is.
 pub fn join(base: Option<&str>, path: &str) -> Result<url::Url, String> {
-    if path.starts_with("http://") || path.starts_with("https://") {
+    if crate::base_url::is_absolute(path) {
         return url::Url::parse(path).map_err(|e| format!("invalid URL \"{path}\": {e}"));
     }
     let base = base.ok_or_else(|| {
