@@ -351,4 +351,38 @@ mod tests {
         let res = security::json_refusals(bare(StatusCode::NOT_FOUND)).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
+
+    /// On paused time: a form whose body never ends is cut off after [`security::REQUEST_TIMEOUT`]
+    /// with the JSON 408, while the event stream, which is not timed, keeps going.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_never_ends_is_answered_408_after_the_timeout() {
+        let app = router();
+        let started = tokio::time::Instant::now();
+        let never = futures::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+        let req = Request::post("/swarm")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from_stream(never))
+            .unwrap();
+        let limit = security::REQUEST_TIMEOUT + Duration::from_secs(10);
+        let res = tokio::time::timeout(limit, app.clone().oneshot(req))
+            .await
+            .expect("no answer: the request was never cut off")
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        assert!(started.elapsed() >= security::REQUEST_TIMEOUT);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({"error": "request timed out: no answer within 30 s"})
+        );
+        let res = gzip_get(&app, "/events").await;
+        let mut body = res.into_body();
+        body.frame().await.unwrap().unwrap();
+        tokio::time::sleep(security::REQUEST_TIMEOUT * 2).await;
+        let more = tokio::time::timeout(Duration::from_secs(5), body.frame()).await;
+        assert!(
+            matches!(more, Ok(Some(Ok(_)))),
+            "the stream ended or stalled after the timeout"
+        );
+    }
 }
