@@ -19,7 +19,7 @@ use super::{ApiError, AppState, Defaults};
 use crate::cli::DEFAULT_OPEN_USERS;
 use crate::client::ClientConfig;
 use crate::duration::parse_duration;
-use crate::engine::{EngineError, RunParams};
+use crate::engine::{EngineError, InvalidRun, RunParams};
 use crate::plan::{self, LoadProfile, Plan};
 use crate::stats::RunState;
 
@@ -196,7 +196,9 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         },
     };
     state.engine.start(params).map_err(|e| match e {
-        EngineError::Invalid(m) if m.contains("host") => ApiError::field("host", m),
+        EngineError::Invalid(e @ (InvalidRun::Host(_) | InvalidRun::NoHost)) => {
+            ApiError::field("host", e.to_string())
+        }
         other => ApiError::Engine(other),
     })?;
     state
