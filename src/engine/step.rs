@@ -229,7 +229,8 @@ impl PreparedStep {
             (Some(url), Some(name)) => (url.clone(), name.clone()),
             _ => {
                 let path = self.step.url.render(ctx).map_err(template_err("url"))?;
-                let mut url = join(self.base.as_deref(), &path).map_err(PlanException)?;
+                let mut url =
+                    join(self.base.as_deref(), &path).map_err(|e| PlanException(e.to_string()))?;
                 if !self.step.query.is_empty() {
                     let mut pairs = url.query_pairs_mut();
                     for (k, t) in &self.step.query {
@@ -391,17 +392,36 @@ fn name_of(path: &str) -> String {
     }
 }
 
+/// Why a step's path and the base URL do not make a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The path (or the base URL joined with it) does not parse.
+    #[error("invalid URL \"{url}\": {source}")]
+    InvalidUrl {
+        url: String,
+        source: url::ParseError,
+    },
+    /// A relative path without a base URL.
+    #[error("relative path \"{path}\" but no host is set (use -H or `host` in the plan)")]
+    NoHost { path: String },
+}
+
 /// Join a base URL and a path; a full URL is used as is.
-pub fn join(base: Option<&str>, path: &str) -> Result<url::Url, String> {
+pub fn join(base: Option<&str>, path: &str) -> Result<url::Url, JoinError> {
+    let parse = |url: &str| {
+        url::Url::parse(url).map_err(|source| JoinError::InvalidUrl {
+            url: url.to_string(),
+            source,
+        })
+    };
     if path.starts_with("http://") || path.starts_with("https://") {
-        return url::Url::parse(path).map_err(|e| format!("invalid URL \"{path}\": {e}"));
+        return parse(path);
     }
-    let base = base.ok_or_else(|| {
-        format!("relative path \"{path}\" but no host is set (use -H or `host` in the plan)")
+    let base = base.ok_or_else(|| JoinError::NoHost {
+        path: path.to_string(),
     })?;
     let sep = if path.starts_with('/') { "" } else { "/" };
-    let full = format!("{}{sep}{path}", base.trim_end_matches('/'));
-    url::Url::parse(&full).map_err(|e| format!("invalid URL \"{full}\": {e}"))
+    parse(&format!("{}{sep}{path}", base.trim_end_matches('/')))
 }
 
 #[cfg(test)]
@@ -420,7 +440,10 @@ mod tests {
             join(Some("http://h"), "https://o/p").unwrap().as_str(),
             "https://o/p"
         );
-        assert!(join(None, "/x").unwrap_err().contains("no host"));
+        assert!(join(None, "/x")
+            .unwrap_err()
+            .to_string()
+            .contains("no host"));
     }
 
     fn response(status: u16, body: &str) -> Response {
