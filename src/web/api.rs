@@ -179,9 +179,9 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         .security
         .targets
         .check_run(effective_host, &plan)
-        .map_err(|message| ApiError::Forbidden {
+        .map_err(|e| ApiError::Forbidden {
             field: Some("host"),
-            message,
+            message: e.to_string(),
         })?;
     let load = load_of(&s, d)?;
     let params = RunParams {
