@@ -6,6 +6,7 @@
 //!   flushed on a timer, open-model arrival tickets.
 //! - `user`: the one user loop every load model runs.
 //! - `step`, `outcome`: building requests from the plan; checks, captures, failures.
+//! - `urls`: a step's URL from the base URL and its path, and its statistics name.
 //! - `mix`: which scenario each new user belongs to.
 //! - `publisher`: the task that merges worker statistics (through `stats::Aggregator`) and
 //!   publishes snapshots.
@@ -22,6 +23,7 @@ mod publisher;
 mod run;
 pub mod step;
 mod threads;
+mod urls;
 mod user;
 
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
