@@ -418,7 +418,7 @@ impl RunArgs {
             auth,
             hosts: HostPolicy::new(&self.web_host, &self.web_allowed_hosts).map_err(invalid)?,
             tls: tls.is_some(),
-            targets: AllowTargets::parse(&self.allow_target).map_err(invalid)?,
+            targets: AllowTargets::parse(&self.allow_target).map_err(|e| invalid(e.to_string()))?,
         };
         Ok(ServeOptions {
             web_host: self.web_host.clone(),

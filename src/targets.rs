@@ -12,6 +12,61 @@ use std::fmt;
 
 use crate::plan::Plan;
 
+/// Why an `--allow-target` value is not a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--allow-target \"{text}\": {problem} (expected HOST, HOST:PORT or *.DOMAIN, \
+     e.g. 127.0.0.1:8080 or *.staging.example.com)"
+)]
+pub struct PatternError {
+    /// The value as given.
+    pub text: String,
+    pub problem: PatternProblem,
+}
+
+/// What is wrong with an `--allow-target` value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternProblem {
+    #[error("empty pattern")]
+    Empty,
+    #[error("only http:// and https:// URLs can be load-tested")]
+    Scheme,
+    #[error("{0}")]
+    Url(#[from] url::ParseError),
+    #[error("no host")]
+    NoHost,
+    #[error(transparent)]
+    HostPort(#[from] HostPortError),
+    #[error("a wildcard is only allowed as a leading \"*.\"")]
+    Wildcard,
+}
+
+/// Why a text is not `host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostPortError {
+    /// Text after a bracketed address that is not `:port`.
+    #[error("unexpected \"{0}\" after the address")]
+    AfterAddress(String),
+    #[error("\"{0}\" is not a port number")]
+    Port(String),
+    #[error("not a host name")]
+    NotAHost,
+}
+
+/// Why a target may not be load-tested (a start, or a redirect the client would follow).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// The URL's host (and port) matches none of the patterns, listed in `allowed`.
+    #[error(
+        "\"{url}\" is not an allowed target: this dashboard may only load-test {allowed} \
+         (--allow-target)"
+    )]
+    NotAllowed { url: String, allowed: String },
+    /// A plan URL whose host is templated, which no pattern can be checked against.
+    #[error("the plan's URL \"{url}\" has a templated host, which --allow-target cannot check")]
+    TemplatedHost { url: String },
+}
+
 /// One `--allow-target` pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetPattern {
@@ -25,23 +80,21 @@ pub struct TargetPattern {
 
 impl TargetPattern {
     /// Parse one pattern; the error says what a pattern looks like.
-    pub fn parse(text: &str) -> Result<TargetPattern, String> {
-        let bad = |why: &str| {
-            format!(
-                "--allow-target \"{text}\": {why} (expected HOST, HOST:PORT or *.DOMAIN, \
-                 e.g. 127.0.0.1:8080 or *.staging.example.com)"
-            )
+    pub fn parse(text: &str) -> Result<TargetPattern, PatternError> {
+        let bad = |problem: PatternProblem| PatternError {
+            text: text.to_string(),
+            problem,
         };
         let t = text.trim();
         if t.is_empty() {
-            return Err(bad("empty pattern"));
+            return Err(bad(PatternProblem::Empty));
         }
         if let Some((scheme, _)) = t.split_once("://") {
             if !matches!(scheme, "http" | "https") {
-                return Err(bad("only http:// and https:// URLs can be load-tested"));
+                return Err(bad(PatternProblem::Scheme));
             }
-            let u = url::Url::parse(t).map_err(|e| bad(&e.to_string()))?;
-            let host = u.host_str().ok_or_else(|| bad("no host"))?;
+            let u = url::Url::parse(t).map_err(|e| bad(e.into()))?;
+            let host = u.host_str().ok_or_else(|| bad(PatternProblem::NoHost))?;
             return Ok(TargetPattern {
                 host: host.to_string(),
                 subdomains: false,
@@ -52,12 +105,15 @@ impl TargetPattern {
             Some(r) => (true, r),
             None => (false, t),
         };
-        let (host, port) = split_port(rest).map_err(|e| bad(&e))?;
+        let (host, port) = split_port(rest).map_err(|e| bad(e.into()))?;
         if host.contains('*') {
-            return Err(bad("a wildcard is only allowed as a leading \"*.\""));
+            return Err(bad(PatternProblem::Wildcard));
         }
-        let u = url::Url::parse(&format!("http://{host}/")).map_err(|e| bad(&e.to_string()))?;
-        let host = u.host_str().ok_or_else(|| bad("no host"))?.to_string();
+        let u = url::Url::parse(&format!("http://{host}/")).map_err(|e| bad(e.into()))?;
+        let host = u
+            .host_str()
+            .ok_or_else(|| bad(PatternProblem::NoHost))?
+            .to_string();
         Ok(TargetPattern {
             host,
             subdomains,
@@ -91,13 +147,13 @@ impl fmt::Display for TargetPattern {
 }
 
 /// `host[:port]` or `[v6][:port]` → (host, port).
-pub(crate) fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
+pub(crate) fn split_port(s: &str) -> Result<(&str, Option<u16>), HostPortError> {
     let (host, port) = if let Some(end) = s.strip_prefix('[').and_then(|r| r.find(']')) {
         let (h, rest) = s.split_at(end + 2);
         match rest.strip_prefix(':') {
             Some(p) => (h, Some(p)),
             None if rest.is_empty() => (h, None),
-            None => return Err(format!("unexpected \"{rest}\" after the address")),
+            None => return Err(HostPortError::AfterAddress(rest.to_string())),
         }
     } else {
         match s.rsplit_once(':') {
@@ -108,12 +164,12 @@ pub(crate) fn split_port(s: &str) -> Result<(&str, Option<u16>), String> {
     let port = match port {
         Some(p) => Some(
             p.parse::<u16>()
-                .map_err(|_| format!("\"{p}\" is not a port number"))?,
+                .map_err(|_| HostPortError::Port(p.to_string()))?,
         ),
         None => None,
     };
     if host.is_empty() || host.contains('/') {
-        return Err("not a host name".into());
+        return Err(HostPortError::NotAHost);
     }
     Ok((host, port))
 }
@@ -124,7 +180,7 @@ pub struct AllowTargets(Vec<TargetPattern>);
 
 impl AllowTargets {
     /// Parse every `--allow-target` value.
-    pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<AllowTargets, String> {
+    pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<AllowTargets, PatternError> {
         patterns
             .iter()
             .map(|p| TargetPattern::parse(p.as_ref()))
@@ -138,7 +194,7 @@ impl AllowTargets {
     }
 
     /// `Ok` if `url` may be load-tested; else why not, naming the allowed patterns.
-    pub fn check(&self, url: &str) -> Result<(), String> {
+    pub fn check(&self, url: &str) -> Result<(), TargetError> {
         if self.0.is_empty() {
             return Ok(());
         }
@@ -147,21 +203,21 @@ impl AllowTargets {
         let port = parsed.as_ref().and_then(|u| u.port_or_known_default());
         match host {
             Some(h) if self.0.iter().any(|p| p.matches(h, port)) => Ok(()),
-            _ => Err(format!(
-                "\"{url}\" is not an allowed target: this dashboard may only load-test {} \
-                 (--allow-target)",
-                self.0
+            _ => Err(TargetError::NotAllowed {
+                url: url.to_string(),
+                allowed: self
+                    .0
                     .iter()
                     .map(|p| p.to_string())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+                    .join(", "),
+            }),
         }
     }
 
     /// Check the host a test would use and every absolute URL of the plan's steps. A URL
     /// whose host is templated cannot be checked and is refused.
-    pub fn check_run(&self, host: Option<&str>, plan: &Plan) -> Result<(), String> {
+    pub fn check_run(&self, host: Option<&str>, plan: &Plan) -> Result<(), TargetError> {
         if self.0.is_empty() {
             return Ok(());
         }
@@ -184,10 +240,9 @@ impl AllowTargets {
                 .map_or(src.len(), |i| start + i);
             let origin = &src[..end];
             if origin.contains("{{") || origin.contains("{%") {
-                return Err(format!(
-                    "the plan's URL \"{src}\" has a templated host, which --allow-target \
-                     cannot check"
-                ));
+                return Err(TargetError::TemplatedHost {
+                    url: src.to_string(),
+                });
             }
             self.check(origin)?;
         }
@@ -236,7 +291,8 @@ mod tests {
     fn the_refusal_names_the_patterns() {
         let e = allow(&["127.0.0.1:8080", "*.x.test"])
             .check("http://10.0.0.1/")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "\"http://10.0.0.1/\" is not an allowed target: this dashboard may only load-test \
@@ -247,7 +303,7 @@ mod tests {
     #[test]
     fn bad_patterns_are_explained() {
         for p in ["", "ftp://x", "a:b", "*", "x.*.com", "[::1]x"] {
-            let e = TargetPattern::parse(p).unwrap_err();
+            let e = TargetPattern::parse(p).unwrap_err().to_string();
             assert!(e.starts_with("--allow-target"), "{p}: {e}");
         }
     }

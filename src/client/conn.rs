@@ -226,7 +226,7 @@ pub(crate) async fn connect(
         let config = shared
             .tls
             .as_ref()
-            .map_err(|e| RequestError::Tls(e.clone()))?;
+            .map_err(|e| RequestError::Tls(e.to_string()))?;
         let name = server_name(&target.host)?;
         let tls_stream = tokio_rustls::TlsConnector::from(config.clone())
             .connect(name, stream)

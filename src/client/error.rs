@@ -51,7 +51,7 @@ pub enum RequestError {
     Malformed(String),
     /// A redirect led to a host outside `--allow-target` (why, naming the allowed hosts).
     #[error("redirect refused: {0}")]
-    RedirectRefused(String),
+    RedirectRefused(crate::targets::TargetError),
     /// More redirects than allowed (the number is the limit).
     #[error("too many redirects (more than {0})")]
     TooManyRedirects(u32),

@@ -87,7 +87,7 @@ pub struct ClientShared {
     pub config: ClientConfig,
     /// The rustls configuration (built once: root store parsing and provider setup are not
     /// free), or why it could not be built, reported by every https request.
-    tls: Result<Arc<rustls::ClientConfig>, String>,
+    tls: Result<Arc<rustls::ClientConfig>, rustls::Error>,
 }
 
 impl ClientShared {

@@ -13,13 +13,12 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 /// ALPN identifier of HTTP/2.
 pub(crate) const ALPN_H2: &[u8] = b"h2";
 
-/// Builds the shared TLS configuration; the error text becomes a `Tls` failure of every
-/// https request (it cannot happen with the ring provider's defaults).
-pub(crate) fn build_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, String> {
+/// Builds the shared TLS configuration; the error becomes a `Tls` failure of every https
+/// request (it cannot happen with the ring provider's defaults).
+pub(crate) fn build_config(insecure: bool) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .with_safe_default_protocol_versions()?;
     let mut config = if insecure {
         builder
             .dangerous()

@@ -104,9 +104,28 @@ async fn db(state: &AppState, endpoint: Endpoint) -> Option<Connection> {
     Some(conn)
 }
 
-/// Parse a JSON body; the error is the `detail` to answer.
-fn parse_json(body: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("body is not valid JSON: {e}"))
+/// What is wrong with a request body; its text is the `detail` answered.
+#[derive(Debug, thiserror::Error)]
+enum BadBody {
+    #[error("body is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("items: must be a list")]
+    ItemsNotAList,
+    #[error("items: field required")]
+    NoItems,
+    #[error("items: must contain at least one item")]
+    EmptyItems,
+    #[error("items[{0}].sku: a string is required")]
+    NoSku(usize),
+    #[error("items[{index}].sku: unknown sku \"{sku}\"")]
+    UnknownSku { index: usize, sku: String },
+    #[error("items[{0}].qty: an integer from 1 to {max} is required", max = MAX_QTY)]
+    BadQty(usize),
+}
+
+/// Parse a JSON body.
+fn parse_json(body: &[u8]) -> Result<Value, BadBody> {
+    Ok(serde_json::from_slice(body)?)
 }
 
 async fn login(State(state): State<AppState>, body: Bytes) -> Response {
@@ -115,7 +134,7 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     };
     let value = match parse_json(&body) {
         Ok(v) => v,
-        Err(msg) => return detail(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return detail(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let field = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
     let (user, password) = (field("user"), field("password"));
@@ -159,14 +178,14 @@ async fn stock(
 }
 
 /// Check an order body: `{"items": [{"sku": "A1", "qty": 2}, ...]}`.
-fn order_lines(value: &Value) -> Result<Vec<OrderLine>, String> {
+fn order_lines(value: &Value) -> Result<Vec<OrderLine>, BadBody> {
     let items = match value.get("items") {
         Some(Value::Array(items)) => items,
-        Some(_) => return Err("items: must be a list".into()),
-        None => return Err("items: field required".into()),
+        Some(_) => return Err(BadBody::ItemsNotAList),
+        None => return Err(BadBody::NoItems),
     };
     if items.is_empty() {
-        return Err("items: must contain at least one item".into());
+        return Err(BadBody::EmptyItems);
     }
     items
         .iter()
@@ -175,16 +194,16 @@ fn order_lines(value: &Value) -> Result<Vec<OrderLine>, String> {
             let sku = item
                 .get("sku")
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("items[{i}].sku: a string is required"))?;
-            let price =
-                price_of(sku).ok_or_else(|| format!("items[{i}].sku: unknown sku \"{sku}\""))?;
+                .ok_or(BadBody::NoSku(i))?;
+            let price = price_of(sku).ok_or_else(|| BadBody::UnknownSku {
+                index: i,
+                sku: sku.to_string(),
+            })?;
             let qty = item
                 .get("qty")
                 .and_then(Value::as_u64)
                 .filter(|q| (1..=MAX_QTY).contains(q))
-                .ok_or_else(|| {
-                    format!("items[{i}].qty: an integer from 1 to {MAX_QTY} is required")
-                })?;
+                .ok_or(BadBody::BadQty(i))?;
             Ok(OrderLine {
                 sku: sku.to_string(),
                 qty,
@@ -198,13 +217,9 @@ async fn create_order(State(state): State<AppState>, headers: HeaderMap, body: B
     let Some(_conn) = db(&state, Endpoint::CreateOrder).await else {
         return too_many_connections();
     };
-    let value = match parse_json(&body) {
-        Ok(v) => v,
-        Err(msg) => return detail(StatusCode::UNPROCESSABLE_ENTITY, msg),
-    };
-    let lines = match order_lines(&value) {
+    let lines = match parse_json(&body).and_then(|value| order_lines(&value)) {
         Ok(l) => l,
-        Err(msg) => return detail(StatusCode::UNPROCESSABLE_ENTITY, msg),
+        Err(e) => return detail(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
     let customer = token_user(&state, &headers).unwrap_or_else(|| "guest".to_string());
     let order = state.shop.place_order(customer, lines);

@@ -16,20 +16,47 @@ pub fn raise_limit() -> Option<(u64, u64)> {
     rlimit::getrlimit(Resource::NOFILE).ok()
 }
 
+/// Why a test's users do not fit under the open-file limit, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{users} users need about {need} open files (one connection each), but this process \
+     may open only {soft}: {fix}; or use at most {usable} users",
+    fix = fix(*.need, *.hard),
+    usable = .soft.saturating_sub(RESERVED)
+)]
+pub struct TooManyUsers {
+    pub users: u32,
+    /// Descriptors the test needs (users plus [`RESERVED`]).
+    pub need: u64,
+    /// The process's soft and hard open-file limits.
+    pub soft: u64,
+    pub hard: u64,
+}
+
 /// Whether `users` connections fit under the current limit; the error says how to fix it.
-pub fn check_users(users: u32) -> Result<(), String> {
+pub fn check_users(users: u32) -> Result<(), TooManyUsers> {
     let Ok((soft, hard)) = rlimit::getrlimit(Resource::NOFILE) else {
         return Ok(());
     };
     fits(users, soft, hard)
 }
 
-fn fits(users: u32, soft: u64, hard: u64) -> Result<(), String> {
+fn fits(users: u32, soft: u64, hard: u64) -> Result<(), TooManyUsers> {
     let need = u64::from(users) + RESERVED;
     if need <= soft {
         return Ok(());
     }
-    let fix = if need <= hard {
+    Err(TooManyUsers {
+        users,
+        need,
+        soft,
+        hard,
+    })
+}
+
+/// What raises the limit far enough: the soft limit alone when the hard one allows it.
+fn fix(need: u64, hard: u64) -> String {
+    if need <= hard {
         format!("run `ulimit -n {hard}` in the shell that starts Surge")
     } else {
         format!(
@@ -37,12 +64,7 @@ fn fits(users: u32, soft: u64, hard: u64) -> Result<(), String> {
              /etc/security/limits.conf, or LimitNOFILE= for a systemd service), then \
              `ulimit -n {need}`"
         )
-    };
-    Err(format!(
-        "{users} users need about {need} open files (one connection each), but this process \
-         may open only {soft}: {fix}; or use at most {} users",
-        soft.saturating_sub(RESERVED)
-    ))
+    }
 }
 
 #[cfg(test)]
@@ -52,14 +74,14 @@ mod tests {
     #[test]
     fn users_fit_under_the_soft_limit_or_get_the_fix() {
         assert!(fits(10_000, 20_000, 20_000).is_ok());
-        let err = fits(10_000, 1024, 1_048_576).unwrap_err();
+        let err = fits(10_000, 1024, 1_048_576).unwrap_err().to_string();
         assert!(
             err.starts_with("10000 users need about 10256 open files"),
             "{err}"
         );
         assert!(err.contains("`ulimit -n 1048576`"), "{err}");
         assert!(err.ends_with("or use at most 768 users"), "{err}");
-        let err = fits(10_000, 1024, 4096).unwrap_err();
+        let err = fits(10_000, 1024, 4096).unwrap_err().to_string();
         assert!(err.contains("raise the hard limit"), "{err}");
     }
 

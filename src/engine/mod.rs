@@ -6,6 +6,7 @@
 //!   flushed on a timer, open-model arrival tickets.
 //! - `user`: the one user loop every load model runs.
 //! - `step`, `outcome`: building requests from the plan; checks, captures, failures.
+//! - `urls`: a step's URL from the base URL and its path, and its statistics name.
 //! - `mix`: which scenario each new user belongs to.
 //! - `publisher`: the task that merges worker statistics (through `stats::Aggregator`) and
 //!   publishes snapshots.
@@ -22,6 +23,7 @@ mod publisher;
 mod run;
 pub mod step;
 mod threads;
+mod urls;
 mod user;
 
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
@@ -30,6 +32,9 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use fds::TooManyUsers;
+
+use crate::base_url::BaseUrlError;
 use crate::client::ClientConfig;
 use crate::plan::{LoadProfile, Plan};
 use crate::stats::{HistoryPoint, Limits, RunState, Snapshot, StatsEntry, WorkerStats};
@@ -75,10 +80,32 @@ pub enum EngineError {
     Busy(&'static str),
     #[error("no test is running")]
     NotRunning,
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidRun),
     #[error("the engine has shut down")]
     Closed,
+}
+
+/// Why the engine refused a test's settings (what the plan alone cannot check).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRun {
+    /// The base URL (`-H`, the dashboard's host field or the plan's `host`) is not one.
+    #[error("host: {0}")]
+    Host(#[source] BaseUrlError),
+    /// The plan has relative paths and no base URL was given.
+    #[error("no host: set -H/--host or `host` in the plan")]
+    NoHost,
+    #[error("spawn rate must be a number above 0")]
+    SpawnRate,
+    #[error("rate must be a number above 0")]
+    Rate,
+    #[error("open model needs a rate above 0 and at least one user")]
+    OpenModel,
+    #[error("stages are empty")]
+    NoStages,
+    /// More users than the open-file limit leaves room for.
+    #[error(transparent)]
+    TooManyUsers(#[from] TooManyUsers),
 }
 
 /// Commands to the controller task.
@@ -243,11 +270,9 @@ impl Engine {
     /// Change the user count (closed model) while running, at `spawn_rate` users/s.
     pub fn set_users(&self, users: u32, spawn_rate: f64) -> Result<(), EngineError> {
         self.require_running()?;
-        fds::check_users(users).map_err(EngineError::Invalid)?;
+        fds::check_users(users).map_err(InvalidRun::from)?;
         if !(spawn_rate.is_finite() && spawn_rate > 0.0) {
-            return Err(EngineError::Invalid(
-                "spawn rate must be a number above 0".into(),
-            ));
+            return Err(InvalidRun::SpawnRate.into());
         }
         self.send(Command::SetUsers { users, spawn_rate })
     }
@@ -255,9 +280,9 @@ impl Engine {
     /// Change the arrival rate (open model) while running.
     pub fn set_rate(&self, rate: f64, max_users: u32) -> Result<(), EngineError> {
         self.require_running()?;
-        fds::check_users(max_users).map_err(EngineError::Invalid)?;
+        fds::check_users(max_users).map_err(InvalidRun::from)?;
         if !(rate.is_finite() && rate > 0.0) {
-            return Err(EngineError::Invalid("rate must be a number above 0".into()));
+            return Err(InvalidRun::Rate.into());
         }
         self.send(Command::SetRate { rate, max_users })
     }
@@ -357,10 +382,10 @@ impl Engine {
 }
 
 /// Check what the plan alone cannot: a host for relative paths, sane load figures.
-fn validate(p: &RunParams) -> Result<(), EngineError> {
+fn validate(p: &RunParams) -> Result<(), InvalidRun> {
     let host = p.host.as_deref().or(p.plan.host.as_deref());
     if let Some(h) = host {
-        crate::base_url::parse(h).map_err(|e| EngineError::Invalid(format!("host: {e}")))?;
+        crate::base_url::parse(h).map_err(InvalidRun::Host)?;
     } else {
         let relative = p.plan.scenarios.iter().any(|s| {
             s.tasks
@@ -370,29 +395,21 @@ fn validate(p: &RunParams) -> Result<(), EngineError> {
                 .any(|st| !crate::base_url::is_absolute(st.url.source()))
         });
         if relative {
-            return Err(EngineError::Invalid(
-                "no host: set -H/--host or `host` in the plan".into(),
-            ));
+            return Err(InvalidRun::NoHost);
         }
     }
     match &p.load {
         LoadProfile::Closed { spawn_rate, .. }
             if !(spawn_rate.is_finite() && *spawn_rate > 0.0) =>
         {
-            Err(EngineError::Invalid(
-                "spawn rate must be a number above 0".into(),
-            ))
+            Err(InvalidRun::SpawnRate)
         }
         LoadProfile::Open { rate, max_users }
             if !(rate.is_finite() && *rate > 0.0) || *max_users == 0 =>
         {
-            Err(EngineError::Invalid(
-                "open model needs a rate above 0 and at least one user".into(),
-            ))
+            Err(InvalidRun::OpenModel)
         }
-        LoadProfile::Stages(s) if s.is_empty() => {
-            Err(EngineError::Invalid("stages are empty".into()))
-        }
+        LoadProfile::Stages(s) if s.is_empty() => Err(InvalidRun::NoStages),
         _ => Ok(()),
     }?;
     let peak_users = match &p.load {
@@ -400,5 +417,5 @@ fn validate(p: &RunParams) -> Result<(), EngineError> {
         LoadProfile::Open { max_users, .. } => *max_users,
         LoadProfile::Stages(s) => s.iter().map(|s| s.users).max().unwrap_or(0),
     };
-    fds::check_users(peak_users).map_err(EngineError::Invalid)
+    Ok(fds::check_users(peak_users)?)
 }

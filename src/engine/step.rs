@@ -9,6 +9,8 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 
 use super::outcome::{check, Failure};
+use super::urls::name_of;
+pub use super::urls::{join, JoinError};
 use crate::client::{FixedRequest, Request, Response};
 use crate::plan::template::{RenderCtx, ResponseVars, Template};
 use crate::plan::{json_path, Body, CaptureSource, Step};
@@ -229,7 +231,8 @@ impl PreparedStep {
             (Some(url), Some(name)) => (url.clone(), name.clone()),
             _ => {
                 let path = self.step.url.render(ctx).map_err(template_err("url"))?;
-                let mut url = join(self.base.as_deref(), &path).map_err(PlanException)?;
+                let mut url =
+                    join(self.base.as_deref(), &path).map_err(|e| PlanException(e.to_string()))?;
                 if !self.step.query.is_empty() {
                     let mut pairs = url.query_pairs_mut();
                     for (k, t) in &self.step.query {
@@ -380,48 +383,9 @@ fn headers(
     Ok(map)
 }
 
-/// The statistics name of a path or URL as written: the path and query.
-fn name_of(path: &str) -> String {
-    match url::Url::parse(path) {
-        Ok(u) if crate::base_url::is_absolute(path) => match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_string(),
-        },
-        _ => path.to_string(),
-    }
-}
-
-/// Join a base URL and a path; a full URL is used as is.
-pub fn join(base: Option<&str>, path: &str) -> Result<url::Url, String> {
-    if crate::base_url::is_absolute(path) {
-        return url::Url::parse(path).map_err(|e| format!("invalid URL \"{path}\": {e}"));
-    }
-    let base = base.ok_or_else(|| {
-        format!("relative path \"{path}\" but no host is set (use -H or `host` in the plan)")
-    })?;
-    let sep = if path.starts_with('/') { "" } else { "/" };
-    let full = format!("{}{sep}{path}", base.trim_end_matches('/'));
-    url::Url::parse(&full).map_err(|e| format!("invalid URL \"{full}\": {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn join_keeps_prefix_and_full_urls() {
-        assert_eq!(
-            join(Some("http://h:1/api/"), "/users?x=1")
-                .unwrap()
-                .as_str(),
-            "http://h:1/api/users?x=1"
-        );
-        assert_eq!(
-            join(Some("http://h"), "https://o/p").unwrap().as_str(),
-            "https://o/p"
-        );
-        assert!(join(None, "/x").unwrap_err().contains("no host"));
-    }
 
     fn response(status: u16, body: &str) -> Response {
         Response {

@@ -4,7 +4,7 @@
 //! in order across all users, wrapping or stopping at the end.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -18,6 +18,27 @@ pub enum OnEnd {
     Wrap,
     /// Later users get no row: each raises a "data file exhausted" exception and stops.
     Stop,
+}
+
+/// Why a data file cannot be used. The plan's error adds the key and file position.
+#[derive(Debug, thiserror::Error)]
+pub enum DataFileError {
+    /// Missing or unreadable.
+    #[error("cannot read data file \"{}\": {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not CSV with one value per column on every line.
+    #[error("data file \"{}\": {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error(
+        "data file \"{}\" is empty (expected a header row, then one row per user)",
+        path.display()
+    )]
+    Empty { path: PathBuf },
+    #[error("data file \"{}\" has a header but no data rows", path.display())]
+    NoRows { path: PathBuf },
 }
 
 /// The rows of a data file, handed out in order across all users.
@@ -41,27 +62,26 @@ impl DataFile {
     /// Read a CSV file whose first line names the columns. The error says what is wrong
     /// (missing, unreadable, malformed, no data rows) without the file name, which the caller
     /// adds with the plan location.
-    pub fn load(path: &Path, on_end: OnEnd) -> Result<DataFile, String> {
+    pub fn load(path: &Path, on_end: OnEnd) -> Result<DataFile, DataFileError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
             .from_path(path)
-            .map_err(|e| describe(path, &e))?;
+            .map_err(|e| describe(path, e))?;
         let headers: Vec<String> = reader
             .headers()
-            .map_err(|e| describe(path, &e))?
+            .map_err(|e| describe(path, e))?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
         if headers.iter().all(|h| h.is_empty()) {
-            return Err(format!(
-                "data file \"{}\" is empty (expected a header row, then one row per user)",
-                path.display()
-            ));
+            return Err(DataFileError::Empty {
+                path: path.to_path_buf(),
+            });
         }
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| describe(path, &e))?;
+            let record = record.map_err(|e| describe(path, e))?;
             let row: DataRow = headers
                 .iter()
                 .cloned()
@@ -70,10 +90,9 @@ impl DataFile {
             rows.push(row);
         }
         if rows.is_empty() {
-            return Err(format!(
-                "data file \"{}\" has a header but no data rows",
-                path.display()
-            ));
+            return Err(DataFileError::NoRows {
+                path: path.to_path_buf(),
+            });
         }
         Ok(DataFile::new(rows, on_end))
     }
@@ -91,9 +110,13 @@ impl DataFile {
     }
 }
 
-fn describe(path: &Path, e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => format!("cannot read data file \"{}\": {io}", path.display()),
-        _ => format!("data file \"{}\": {e}", path.display()),
+fn describe(path: &Path, e: csv::Error) -> DataFileError {
+    let path = path.to_path_buf();
+    if !e.is_io_error() {
+        return DataFileError::Csv { path, source: e };
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => DataFileError::Read { path, source },
+        _ => unreachable!("an I/O error's kind is Io"),
     }
 }

@@ -9,7 +9,9 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::serialization::{
+    DeserializeError, Deserializer, Serializer, V2SerializeError, V2Serializer,
+};
 use hdrhistogram::Histogram;
 use serde::{
     de, Deserialize, Deserializer as SerdeDeserializer, Serialize, Serializer as SerdeSerializer,
@@ -27,6 +29,17 @@ pub const SIGFIG: u8 = 3;
 /// every figure is the same as the dense form's: values are bucketed exactly like
 /// HdrHistogram's when they are read.
 pub const FEW_VALUES: usize = 1024;
+
+/// Why a histogram could not be written or read back (its serialised form is V2 + base64).
+#[derive(Debug, thiserror::Error)]
+pub enum HistogramCodecError {
+    #[error("cannot serialise histogram: {0:?}")]
+    Serialise(V2SerializeError),
+    #[error("histogram is not base64: {0}")]
+    NotBase64(#[from] base64::DecodeError),
+    #[error("invalid histogram: {0:?}")]
+    Invalid(DeserializeError),
+}
 
 /// A latency histogram in microseconds.
 #[derive(Clone)]
@@ -229,7 +242,7 @@ impl LatencyHistogram {
         }
     }
 
-    fn to_base64(&self) -> Result<String, String> {
+    fn to_base64(&self) -> Result<String, HistogramCodecError> {
         let mut copy = self.clone();
         let Repr::Dense(h) = &copy.densify().0 else {
             unreachable!("densify makes the dense form")
@@ -237,17 +250,15 @@ impl LatencyHistogram {
         let mut buf = Vec::new();
         V2Serializer::new()
             .serialize(&**h, &mut buf)
-            .map_err(|e| format!("cannot serialise histogram: {e:?}"))?;
+            .map_err(HistogramCodecError::Serialise)?;
         Ok(base64::engine::general_purpose::STANDARD.encode(buf))
     }
 
-    fn from_base64(text: &str) -> Result<LatencyHistogram, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|e| format!("histogram is not base64: {e}"))?;
+    fn from_base64(text: &str) -> Result<LatencyHistogram, HistogramCodecError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text)?;
         let mut h: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("invalid histogram: {e:?}"))?;
+            .map_err(HistogramCodecError::Invalid)?;
         h.auto(true);
         Ok(LatencyHistogram(Repr::Dense(Box::new(h))))
     }

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use parse::{parse, parse_all, Limit, Metric, Op, Scope, Threshold, ThresholdError};
+pub use parse::{
+    parse, parse_all, Limit, Metric, Op, Scope, Threshold, ThresholdError, ThresholdProblem,
+};
 
 use crate::stats::{EntrySnapshot, Snapshot};
 

@@ -140,10 +140,53 @@ impl Threshold {
 
 /// Why a threshold expression cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("threshold \"{text}\": {message}")]
+#[error("threshold \"{text}\": {problem}")]
 pub struct ThresholdError {
     pub text: String,
-    pub message: String,
+    pub problem: ThresholdProblem,
+}
+
+/// What is wrong with a threshold expression (each says what would be right).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdProblem {
+    #[error("empty; {SYNTAX}")]
+    Empty,
+    #[error("no comparison (<, <=, > or >=); {SYNTAX}")]
+    NoComparison,
+    /// `": p95 < 1s"`.
+    #[error("nothing before the colon: write the endpoint, e.g. \"GET /orders: p99 < 1s\"")]
+    NoScope,
+    #[error("no metric before the comparison; {SYNTAX}")]
+    NoMetric,
+    /// `p97`: not one of the percentiles Surge keeps.
+    #[error("unknown percentile \"{0}\" (known: {known})", known = known_percentiles())]
+    UnknownPercentile(String),
+    #[error("unknown metric \"{0}\" (known: p50..p100, avg, min, max, rps, fail_ratio)")]
+    UnknownMetric(String),
+    #[error("no value after the comparison; {SYNTAX}")]
+    NoValue,
+    /// `baseline + 10`, `baseline * 0`.
+    #[error(
+        "\"{0}\": write the baseline as \"baseline\" or \"baseline * 1.10\" (a factor above 0)"
+    )]
+    Baseline(String),
+    #[error("\"{0}\" is not a rate (requests per second, e.g. 100)")]
+    NotARate(String),
+    #[error("\"{0}\" is not a ratio (use a percentage such as 1% or a fraction such as 0.01)")]
+    NotARatio(String),
+    #[error("\"{0}\" is outside 0%..100%")]
+    RatioRange(String),
+    #[error("\"{0}\" is not a duration (use e.g. 500ms, 1.5s, 250us)")]
+    NotADuration(String),
+}
+
+/// The percentiles a threshold can name: `p50, p66, ..., p100`.
+fn known_percentiles() -> String {
+    let known: Vec<String> = PERCENTILE_LABELS
+        .iter()
+        .map(|l| format!("p{}", l.trim_end_matches('%')))
+        .collect();
+    known.join(", ")
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -152,13 +195,13 @@ const SYNTAX: &str = "expected METRIC OP VALUE, e.g. \"p95 < 500ms\", \"fail_rat
 
 /// Parse one threshold expression.
 pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
-    let err = |message: String| ThresholdError {
+    let err = |problem: ThresholdProblem| ThresholdError {
         text: text.to_string(),
-        message,
+        problem,
     };
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(err(format!("empty; {SYNTAX}")));
+        return Err(err(ThresholdProblem::Empty));
     }
     // The expression itself never contains a colon; an endpoint name may (full URLs).
     let (scope, expr) = match trimmed.rsplit_once(':') {
@@ -167,7 +210,7 @@ pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
     };
     let op_at = expr
         .find(['<', '>'])
-        .ok_or_else(|| err(format!("no comparison (<, <=, > or >=); {SYNTAX}")))?;
+        .ok_or_else(|| err(ThresholdProblem::NoComparison))?;
     let (lhs, rest) = expr.split_at(op_at);
     let (op, rhs) = if let Some(r) = rest.strip_prefix("<=") {
         (Op::Le, r)
@@ -194,11 +237,9 @@ pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Threshold>, Threshold
     texts.iter().map(|t| parse(t.as_ref())).collect()
 }
 
-fn scope(s: &str) -> Result<Scope, String> {
+fn scope(s: &str) -> Result<Scope, ThresholdProblem> {
     if s.is_empty() {
-        return Err(
-            "nothing before the colon: write the endpoint, e.g. \"GET /orders: p99 < 1s\"".into(),
-        );
+        return Err(ThresholdProblem::NoScope);
     }
     let (first, rest) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
     let upper = first.to_ascii_uppercase();
@@ -215,10 +256,10 @@ fn scope(s: &str) -> Result<Scope, String> {
     }
 }
 
-fn metric(s: &str) -> Result<Metric, String> {
+fn metric(s: &str) -> Result<Metric, ThresholdProblem> {
     let lower = s.to_ascii_lowercase();
     let m = match lower.as_str() {
-        "" => return Err(format!("no metric before the comparison; {SYNTAX}")),
+        "" => return Err(ThresholdProblem::NoMetric),
         "avg" | "mean" => Metric::Avg,
         "min" => Metric::Min,
         "max" => Metric::Max,
@@ -231,30 +272,17 @@ fn metric(s: &str) -> Result<Metric, String> {
                 .position(|l| l.trim_end_matches('%') == &p[1..]);
             match i {
                 Some(i) => Metric::Percentile(PERCENTILES[i]),
-                None => {
-                    let known: Vec<String> = PERCENTILE_LABELS
-                        .iter()
-                        .map(|l| format!("p{}", l.trim_end_matches('%')))
-                        .collect();
-                    return Err(format!(
-                        "unknown percentile \"{s}\" (known: {})",
-                        known.join(", ")
-                    ));
-                }
+                None => return Err(ThresholdProblem::UnknownPercentile(s.to_string())),
             }
         }
-        _ => {
-            return Err(format!(
-                "unknown metric \"{s}\" (known: p50..p100, avg, min, max, rps, fail_ratio)"
-            ))
-        }
+        _ => return Err(ThresholdProblem::UnknownMetric(s.to_string())),
     };
     Ok(m)
 }
 
-fn limit(metric: Metric, s: &str) -> Result<Limit, String> {
+fn limit(metric: Metric, s: &str) -> Result<Limit, ThresholdProblem> {
     if s.is_empty() {
-        return Err(format!("no value after the comparison; {SYNTAX}"));
+        return Err(ThresholdProblem::NoValue);
     }
     if let Some(rest) = s.strip_prefix("baseline") {
         let rest = rest.trim();
@@ -266,9 +294,7 @@ fn limit(metric: Metric, s: &str) -> Result<Limit, String> {
             .map(str::trim)
             .and_then(|f| f.parse::<f64>().ok())
             .filter(|f| f.is_finite() && *f > 0.0)
-            .ok_or_else(|| {
-                format!("\"{s}\": write the baseline as \"baseline\" or \"baseline * 1.10\" (a factor above 0)")
-            })?;
+            .ok_or_else(|| ThresholdProblem::Baseline(s.to_string()))?;
         return Ok(Limit::Baseline(factor));
     }
     let v = match metric {
@@ -277,7 +303,7 @@ fn limit(metric: Metric, s: &str) -> Result<Limit, String> {
             n.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("\"{s}\" is not a rate (requests per second, e.g. 100)"))?
+                .ok_or_else(|| ThresholdProblem::NotARate(s.to_string()))?
         }
         Metric::FailRatio => ratio(s)?,
         _ => time_ms(s)?,
@@ -286,10 +312,8 @@ fn limit(metric: Metric, s: &str) -> Result<Limit, String> {
 }
 
 /// `1%` → 0.01; `0.01` → 0.01.
-fn ratio(s: &str) -> Result<f64, String> {
-    let bad = || {
-        format!("\"{s}\" is not a ratio (use a percentage such as 1% or a fraction such as 0.01)")
-    };
+fn ratio(s: &str) -> Result<f64, ThresholdProblem> {
+    let bad = || ThresholdProblem::NotARatio(s.to_string());
     let (n, scale) = match s.strip_suffix('%') {
         Some(n) => (n.trim(), 100.0),
         None => (s, 1.0),
@@ -298,12 +322,12 @@ fn ratio(s: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("\"{s}\" is outside 0%..100%"))
+        Err(ThresholdProblem::RatioRange(s.to_string()))
     }
 }
 
 /// `500ms`, `1.5s`, `250us`, `2m`, or a bare number of milliseconds.
-fn time_ms(s: &str) -> Result<f64, String> {
+fn time_ms(s: &str) -> Result<f64, ThresholdProblem> {
     let units: [(&str, f64); 5] = [
         ("ms", 1.0),
         ("us", 0.001),
@@ -319,7 +343,7 @@ fn time_ms(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| v * scale)
-        .ok_or_else(|| format!("\"{s}\" is not a duration (use e.g. 500ms, 1.5s, 250us)"))
+        .ok_or_else(|| ThresholdProblem::NotADuration(s.to_string()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{ApiError, AppState, Defaults};
 use crate::client::ClientConfig;
 use crate::config::{DEFAULT_OPEN_USERS, MAX_USERS};
 use crate::duration::parse_duration;
-use crate::engine::{EngineError, RunParams};
+use crate::engine::{EngineError, InvalidRun, RunParams};
 use crate::plan::{self, LoadProfile, Plan};
 use crate::stats::RunState;
 
@@ -177,9 +177,9 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         .security
         .targets
         .check_run(effective_host, &plan)
-        .map_err(|message| ApiError::Forbidden {
+        .map_err(|e| ApiError::Forbidden {
             field: Some("host"),
-            message,
+            message: e.to_string(),
         })?;
     let load = load_of(&s, d)?;
     let params = RunParams {
@@ -194,7 +194,9 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
         },
     };
     state.engine.start(params).map_err(|e| match e {
-        EngineError::Invalid(m) if m.contains("host") => ApiError::field("host", m),
+        EngineError::Invalid(e @ (InvalidRun::Host(_) | InvalidRun::NoHost)) => {
+            ApiError::field("host", e.to_string())
+        }
         other => ApiError::Engine(other),
     })?;
     state

@@ -123,5 +123,6 @@ pub(super) fn data(d: RawData, source: &Path, at: &KeyPath) -> R<DataFile> {
         Some(RawOnEnd::Wrap) | None => OnEnd::Wrap,
     };
     let dir = source.parent().unwrap_or_else(|| Path::new(""));
-    DataFile::load(&dir.join(&d.file), on_end).map_err(|e| Issue::new(&at.key("file"), e))
+    DataFile::load(&dir.join(&d.file), on_end)
+        .map_err(|e| Issue::new(&at.key("file"), e.to_string()))
 }

@@ -79,7 +79,10 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<(Plan, Vec<Issue>)> {
     let thresholds = raw.thresholds.unwrap_or_default();
     for (i, t) in thresholds.iter().enumerate() {
         if let Err(e) = crate::thresholds::parse(t) {
-            return Err(Issue::new(&root.key("thresholds").index(i), e.message));
+            return Err(Issue::new(
+                &root.key("thresholds").index(i),
+                e.problem.to_string(),
+            ));
         }
     }
     let plan = Plan {
