@@ -24,6 +24,9 @@ pub async fn run(
 ) {
     let mut agg = Aggregator::new(limits);
     let mut host = super::cpu::HostSampler::default();
+    // The first reading, so that even the first tick (when the task first runs, late on a
+    // busy machine) knows the machine's load since the engine started.
+    let _ = host.sample();
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let publish = |agg: &mut Aggregator| {
