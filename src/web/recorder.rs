@@ -138,16 +138,14 @@ async fn record(
             fin = &mut told => {
                 let latest = engine.snapshot();
                 // The test the shutdown stopped, or one stopped just now and not seen yet.
-                let snap = fin.ok().flatten().or_else(|| Some(latest.clone()));
-                match snap {
-                    Some(snap) if snap.run > *handled.borrow() => {
-                        last = Some(snap.clone());
-                        note(end_test(&engine, &session, &logs, &mut files, snap.clone()).await);
-                        handled.send_replace(snap.run);
-                    }
+                let snap = fin.ok().flatten().unwrap_or_else(|| latest.clone());
+                if snap.run > *handled.borrow() {
+                    last = Some(snap.clone());
+                    note(end_test(&engine, &session, &logs, &mut files, snap.clone()).await);
+                    handled.send_replace(snap.run);
+                } else if *handled.borrow() == 0 {
                     // No test ever ran: the files still exist, with no requests.
-                    _ if *handled.borrow() == 0 => note(files.write_final(&latest)),
-                    _ => {}
+                    note(files.write_final(&latest));
                 }
                 break;
             }
