@@ -36,6 +36,14 @@ pub async fn run(cli: Cli) -> i32 {
                 Err(e) => usage_error(e),
             }
         }
+        Some(Command::FindLimit(args)) => {
+            let mut out = std::io::stdout();
+            let interrupt = Signals::listen().nth(1);
+            match crate::limit_cmd::run(&args, &mut out, interrupt).await {
+                Ok(code) => code,
+                Err(e) => usage_error(e),
+            }
+        }
         None => run_test(&cli.run, None).await,
     }
 }

@@ -36,6 +36,9 @@ pub enum Command {
     /// Validate a plan and print the requests it would send (method, URL, headers, body)
     /// without sending anything.
     Check(crate::check_cmd::CheckArgs),
+    /// Find the breaking point: step the users (or the arrival rate) up, then bisect, until
+    /// the highest level that passes every threshold is known, with why the next one broke.
+    FindLimit(Box<crate::limit_cmd::FindLimitArgs>),
 }
 
 #[derive(Debug, Args)]

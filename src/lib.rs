@@ -17,6 +17,8 @@
 //! - [`lifecycle`]: one test's life for every front end: history, baseline, files,
 //!   thresholds, stop, final files, report, save.
 //! - [`headless`]: a whole run without the dashboard, in the console, through `lifecycle`.
+//! - [`limit`]: the breaking-point search: steps judged on their own figures, grow, bisect.
+//! - [`limit_cmd`]: `surge find-limit`, its flags and its answer.
 //! - [`web`]: the live dashboard: axum routes, SSE hub, Locust's HTTP API, askama pages.
 //! - [`store`]: the run history: every finished run saved in an embedded SQLite database.
 //! - [`compare`]: two runs compared per endpoint with a verdict; N runs as a series.
@@ -38,6 +40,8 @@ pub mod duration;
 pub mod engine;
 pub mod headless;
 pub mod lifecycle;
+pub mod limit;
+pub mod limit_cmd;
 pub mod plan;
 pub mod report;
 pub mod runs_cmd;

@@ -22,6 +22,7 @@ mod engine_plan;
 mod engine_timing;
 mod faults;
 mod generator_health;
+mod limit;
 
 // Reports, the run history, the headless runner and the binary.
 mod demo_target;

@@ -17,6 +17,11 @@
 //!   positive integer, else 500 `{"error": "database error", "detail": "connection failed:
 //!   ... FATAL:  sorry, too many clients already"}`
 //! - `GET /lab/busy` → 503 `service overloaded` as plain text
+//! - `GET /capacity?k=K&ms=N` → a server of known capacity: with K requests of this route
+//!   already in its hands, 503 `{"error": "over capacity", "detail": "at most K requests at
+//!   once"}` at once; else it sleeps N ms and answers 200
+//! - `GET /queue?ms=N` → a server with 4 workers: each request waits for a free one, holds
+//!   it N ms, then answers 200 (throughput 4 per N ms; latency grows with the queue)
 //!
 //! Every request is counted per path (and per status) when it arrives.
 
@@ -67,6 +72,19 @@ pub struct Seen {
     max_delay_us: AtomicU64,
     /// Time each `/delay` request spent in the handler, µs.
     delays_us: Mutex<Vec<u64>>,
+    /// `/capacity` requests in the handler now.
+    in_flight: AtomicU64,
+    /// `/queue`'s workers.
+    queue: QueueWorkers,
+}
+
+/// The 4 workers of `/queue`.
+struct QueueWorkers(tokio::sync::Semaphore);
+
+impl Default for QueueWorkers {
+    fn default() -> Self {
+        QueueWorkers(tokio::sync::Semaphore::new(4))
+    }
 }
 
 impl Seen {
@@ -184,6 +202,8 @@ fn router(seen: Arc<Seen>) -> Router {
         .route("/echo", get(echo).post(echo))
         .route("/stall", post(stall))
         .route("/lab/orders", post(lab_orders))
+        .route("/capacity", get(capacity))
+        .route("/queue", get(queue))
         .route(
             "/lab/busy",
             get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "service overloaded\n") }),
@@ -231,6 +251,40 @@ async fn delay(
     let us = began.elapsed().as_micros() as u64;
     seen.max_delay_us.fetch_max(us, Ordering::Relaxed);
     seen.delays_us.lock().unwrap().push(us);
+    "done"
+}
+
+fn query_u64(q: &HashMap<String, String>, key: &str) -> u64 {
+    q.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+async fn capacity(
+    State(seen): State<Arc<Seen>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let k = query_u64(&q, "k");
+    let now = seen.in_flight.fetch_add(1, Ordering::SeqCst);
+    let resp = if now >= k {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "over capacity", "detail": format!("at most {k} requests at once")})),
+        )
+            .into_response()
+    } else {
+        tokio::time::sleep(Duration::from_millis(query_u64(&q, "ms"))).await;
+        "done".into_response()
+    };
+    seen.in_flight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+async fn queue(
+    State(seen): State<Arc<Seen>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> &'static str {
+    if let Ok(_worker) = seen.queue.0.acquire().await {
+        tokio::time::sleep(Duration::from_millis(query_u64(&q, "ms"))).await;
+    }
     "done"
 }
 
