@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, DemoArgs, RunArgs};
+use crate::cli::{Cli, Command, DemoArgs, DemoCommand, RunArgs};
 use crate::config::Settings;
 use crate::demo::{self, DemoConfig};
 use crate::headless;
@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::FindLimit(args)) => {
             let mut out = std::io::stdout();
             let interrupt = Signals::listen().nth(1);
-            match crate::limit_cmd::run(&args, &mut out, interrupt).await {
+            match crate::limit_cmd::run(&args, None, &mut out, interrupt).await {
                 Ok(code) => code,
                 Err(e) => usage_error(e),
             }
@@ -255,6 +255,22 @@ async fn run_demo(args: DemoArgs) -> i32 {
         let _ = std::io::stdout().flush();
         Signals::listen().nth(1).await;
         0
+    } else if let Some(DemoCommand::FindLimit(search)) = &args.search {
+        println!("Demo target listening on {url} (database pool: {} connections); finding its limit with the demo plan.", args.db_connections);
+        let plan = match plan::parse(demo::DEMO_PLAN, Path::new("plans/demo.toml")) {
+            Ok(p) => p,
+            Err(e) => return usage_error(format!("built-in demo plan: {e}")),
+        };
+        let mut search = (**search).clone();
+        search.run.host = Some(url);
+        if search.run.thresholds.is_empty() {
+            search.run.thresholds = vec!["p95 < 1s".into(), "fail_ratio < 10%".into()];
+        }
+        let interrupt = Signals::listen().nth(1);
+        match crate::limit_cmd::run(&search, Some(plan), &mut std::io::stdout(), interrupt).await {
+            Ok(code) => code,
+            Err(e) => usage_error(e),
+        }
     } else {
         if args.run.headless {
             println!("Demo target listening on {url}; running the demo plan against it.");

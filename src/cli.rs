@@ -55,6 +55,17 @@ pub struct DemoArgs {
     pub db_connections: usize,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(subcommand)]
+    pub search: Option<DemoCommand>,
+}
+
+/// What `surge demo` runs instead of the dashboard.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Find the demo store's breaking point with its plan (thresholds by default
+    /// "p95 < 1s" and "fail_ratio < 10%": the plan asks for unknown stores on purpose, about
+    /// 5 % of its requests). Try it with --db-connections 5, then 40.
+    FindLimit(Box<crate::limit_cmd::FindLimitArgs>),
 }
 
 /// Options of a load test (also readable from `SURGE_*` environment variables).

@@ -13,10 +13,12 @@ use crate::cli::{RunArgs, UsageError};
 use crate::config::{Settings, MAX_USERS};
 use crate::duration::parse_duration;
 use crate::limit::{self, output, Bounds, LimitSpec, Model, StepTime};
+use crate::plan::Plan;
 use crate::report::html::{self, ReportInput};
+use crate::store::{self, RunMeta, RunParameters, RunSource};
 
 /// Options of `surge find-limit` (with the usual options of a test).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FindLimitArgs {
     /// First level: users, or with --rate-from task starts per second (default 10 users).
     #[arg(long, value_name = "N")]
@@ -41,8 +43,8 @@ pub struct FindLimitArgs {
 }
 
 impl FindLimitArgs {
-    /// The run's settings and the search, checked.
-    pub fn spec(&self) -> Result<(Settings, LimitSpec), UsageError> {
+    /// The run's settings and the search, checked (`default_plan`: the demo's).
+    pub fn spec(&self, default_plan: Option<Plan>) -> Result<(Settings, LimitSpec), UsageError> {
         let invalid = |m: String| UsageError::Invalid(m);
         if self.run.rate.is_some() || self.run.run_time.is_some() {
             return Err(invalid(
@@ -51,7 +53,7 @@ impl FindLimitArgs {
                     .into(),
             ));
         }
-        let settings = self.run.settings(None)?;
+        let settings = self.run.settings(default_plan)?;
         if settings.thresholds.is_empty() {
             return Err(invalid(
                 "find-limit needs at least one --threshold (or `thresholds` in the plan): \
@@ -153,13 +155,15 @@ fn parse_percent(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|v| v / 100.0)
 }
 
-/// Run `surge find-limit`, printing to `out`; returns the exit code.
+/// Run `surge find-limit` (with `default_plan` when no `-f` is given: the demo's), printing
+/// to `out`; returns the exit code.
 pub async fn run<W: Write>(
     args: &FindLimitArgs,
+    default_plan: Option<Plan>,
     out: &mut W,
     interrupt: impl Future<Output = ()>,
 ) -> Result<i32, Box<dyn std::error::Error>> {
-    let (settings, spec) = args.spec()?;
+    let (settings, spec) = args.spec(default_plan)?;
     for w in &settings.plan.warnings {
         eprintln!("surge: warning: {w}");
     }
@@ -184,7 +188,78 @@ pub async fn run<W: Write>(
             },
         )?;
     }
+    save(&settings, &spec, &result, out).await?;
     Ok(result.exit_code())
+}
+
+/// Save the search in the run history as one run of kind `limit` (its answer and steps in
+/// the record's `limit`, the last step's statistics, the whole series).
+async fn save<W: Write>(
+    settings: &Settings,
+    spec: &LimitSpec,
+    result: &limit::LimitResult,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let Some(dir) = settings.data_dir.clone().or_else(store::default_data_dir) else {
+        eprintln!(
+            "surge: warning: no home directory, so this search is not saved (set --data-dir)"
+        );
+        return Ok(());
+    };
+    let store = match store::open_for_run(Some(dir)).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            eprintln!("surge: warning: {e}");
+            return Ok(());
+        }
+    };
+    let description = match result.limit {
+        Some(l) => format!("find-limit: limit {}", spec.model.level(l)),
+        None => "find-limit: no limit found".to_string(),
+    };
+    let judged = result
+        .step_at(result.broke_at)
+        .or(result.step_at(result.limit))
+        .map(|s| s.thresholds.clone())
+        .unwrap_or_default();
+    let meta = RunMeta {
+        label: settings.label.clone(),
+        source: RunSource::Limit,
+        plan_text: settings.plan.text.clone(),
+        params: RunParameters {
+            users: result.steps.iter().map(|s| s.users).max().unwrap_or(0),
+            spawn_rate: None,
+            rate: match spec.model {
+                Model::Rate { .. } => result.limit,
+                Model::Users { .. } => None,
+            },
+            run_time_s: None,
+            plan_path: settings
+                .plan
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            description,
+        },
+        thresholds: judged,
+        interrupted: result.interrupted,
+    };
+    let mut record = store::blocking::record(
+        result.snapshot.clone(),
+        result.entries.clone(),
+        Vec::new(),
+        meta,
+    );
+    record.history = result.history.clone();
+    record.limit = Some(output::to_json(result));
+    match store::save(store, record).await {
+        Ok(id) => writeln!(out, "Saved as run #{id} (surge runs show {id})"),
+        Err(e) => {
+            eprintln!("surge: warning: the search could not be saved to the history: {e}");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -204,7 +279,7 @@ mod tests {
         Cmd::try_parse_from(all)
             .map_err(|e| e.to_string())?
             .args
-            .spec()
+            .spec(None)
             .map_err(|e| e.to_string())
     }
 

@@ -177,10 +177,18 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
             let (a, b) = (&runs[0], &runs[1]);
             let c = compare::compare(&a.snapshot, &b.snapshot, noise);
             let differ = differences(&RunSettings::of(a), &RunSettings::of(b));
+            // Two breaking-point searches: how the limit moved, before the figures of their
+            // last steps.
+            let moved = a
+                .limit
+                .as_ref()
+                .zip(b.limit.as_ref())
+                .and_then(|(x, y)| crate::limit::output::limit_change(x, y));
             if json {
                 let v = serde_json::json!({
                     "before": a.summary(),
                     "after": b.summary(),
+                    "limit": moved,
                     "differences": differ,
                     "comparison": c,
                 });
@@ -189,6 +197,14 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
             } else if csv {
                 text::write_comparison_csv(&mut *out, &c)?;
             } else {
+                if let Some(line) = &moved {
+                    writeln!(out, "Search: {line}")?;
+                    writeln!(
+                        out,
+                        "(the figures below are those of each search's last step)"
+                    )?;
+                    writeln!(out)?;
+                }
                 text::write_comparison(&mut *out, &c, &a.title(), &b.title(), &differ)?;
             }
         }

@@ -25,7 +25,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::lifecycle::{self, LifecycleError};
 use crate::plan::LoadProfile;
-use crate::stats::{HistoryPoint, Snapshot};
+use crate::stats::{HistoryPoint, Snapshot, StatsEntry};
 use crate::thresholds::Threshold;
 
 pub use search::{Bounds, Next, Search, Verdict};
@@ -101,6 +101,8 @@ pub struct LimitResult {
     pub snapshot: Arc<Snapshot>,
     /// The whole search's per-second series (kept across the steps' resets).
     pub history: Vec<HistoryPoint>,
+    /// The last step's merged entries with their histograms, for the saved run.
+    pub entries: Vec<(String, String, StatsEntry)>,
 }
 
 impl LimitResult {
@@ -217,6 +219,7 @@ pub async fn run<W: Write>(
         writeln!(out, "Interrupted: stopping the search.")?;
     }
     let snapshot = engine.stop().await?;
+    let entries = engine.entry_stats().await.unwrap_or_default();
     let history = engine
         .history()
         .await
@@ -234,6 +237,7 @@ pub async fn run<W: Write>(
         steps,
         snapshot,
         history,
+        entries,
     })
 }
 

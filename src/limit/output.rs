@@ -238,3 +238,96 @@ pub fn write_json_file(path: &std::path::Path, r: &LimitResult) -> io::Result<()
     std::fs::write(path, text + "\n")
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
+
+/// What a threshold's text names, without its limit: `p95` of `p95 < 500ms`,
+/// `GET /orders: p99` of `GET /orders: p99 < 1s`.
+fn metric_of(threshold: &str) -> &str {
+    threshold
+        .split(['<', '>'])
+        .next()
+        .unwrap_or(threshold)
+        .trim()
+}
+
+/// What a saved search broke on: the metrics of the failed thresholds at `broke_at`, or
+/// "nothing" when nothing broke.
+fn broke_on(limit: &Value) -> String {
+    let broke = &limit["broke_at"];
+    if broke.is_null() {
+        return "nothing".to_string();
+    }
+    let reasons: Vec<&str> = broke["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(metric_of)
+        .collect();
+    if reasons.is_empty() {
+        "no answer".to_string()
+    } else {
+        reasons.join(" and ")
+    }
+}
+
+/// How the limit moved between two saved searches (their `to_json`):
+/// `limit 46 → 120 users (+161 %), broke on fail_ratio → p95`. `None` unless both are
+/// searches of the same model.
+pub fn limit_change(before: &Value, after: &Value) -> Option<String> {
+    let model = before["model"].as_str()?;
+    if after["model"].as_str()? != model {
+        return None;
+    }
+    let level = |v: &Value| v["limit"][model].as_f64();
+    let unit = if model == "rate" {
+        " starts/s"
+    } else {
+        " users"
+    };
+    let show = |v: &Value| match level(v) {
+        Some(l) if v["broke_at"].is_null() && v["inconclusive_at"].is_null() => {
+            format!("at least {l}")
+        }
+        Some(l) => format!("{l}"),
+        None => "none".to_string(),
+    };
+    let change = match (level(before), level(after)) {
+        (Some(a), Some(b)) if a > 0.0 => format!(" ({:+.0} %)", (b - a) / a * 100.0),
+        _ => String::new(),
+    };
+    Some(format!(
+        "limit {} → {}{unit}{change}, broke on {} → {}",
+        show(before),
+        show(after),
+        broke_on(before),
+        broke_on(after)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_searches_say_how_the_limit_moved() {
+        let before = json!({"model": "users", "limit": {"users": 46.0},
+            "broke_at": {"users": 47.0, "reasons": ["fail_ratio < 1%: fail_ratio = 4.2 % (limit < 1 %)"]},
+            "inconclusive_at": null});
+        let after = json!({"model": "users", "limit": {"users": 120.0},
+            "broke_at": {"users": 125.0, "reasons": ["GET /orders: p95 < 500ms: p95 = 612 ms (limit < 500 ms)"]},
+            "inconclusive_at": null});
+        assert_eq!(
+            limit_change(&before, &after).unwrap(),
+            "limit 46 → 120 users (+161 %), broke on fail_ratio → GET /orders: p95"
+        );
+        let open = json!({"model": "users", "limit": {"users": 400.0}, "broke_at": null,
+            "inconclusive_at": null});
+        assert_eq!(
+            limit_change(&before, &open).unwrap(),
+            "limit 46 → at least 400 users (+770 %), broke on fail_ratio → nothing"
+        );
+        let rate = json!({"model": "rate", "limit": {"rate": 700.0}});
+        assert_eq!(limit_change(&before, &rate), None);
+        assert_eq!(limit_change(&json!({}), &before), None);
+    }
+}

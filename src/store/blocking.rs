@@ -57,6 +57,7 @@ pub fn record(
         history,
         thresholds: meta.thresholds,
         surge_version: env!("CARGO_PKG_VERSION").to_string(),
+        limit: None,
     }
 }
 

@@ -142,6 +142,11 @@ impl Store {
             history,
             thresholds: serde_json::from_str(&run.thresholds)?,
             surge_version: run.surge_version,
+            limit: run
+                .limit_json
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
         })
     }
 
@@ -189,6 +194,7 @@ struct RunRow {
     generator: String,
     thresholds: String,
     surge_version: String,
+    limit_json: Option<String>,
 }
 
 impl RunRow {
@@ -217,6 +223,7 @@ impl RunRow {
             generator: row.get("generator")?,
             thresholds: row.get("thresholds")?,
             surge_version: row.get("surge_version")?,
+            limit_json: row.get("limit_json")?,
         })
     }
 

@@ -13,6 +13,8 @@ use crate::thresholds::ThresholdResult;
 pub enum RunSource {
     Headless,
     Dashboard,
+    /// A breaking-point search (`surge find-limit`): the record's `limit` holds its steps.
+    Limit,
 }
 
 impl RunSource {
@@ -20,14 +22,15 @@ impl RunSource {
         match self {
             RunSource::Headless => "headless",
             RunSource::Dashboard => "dashboard",
+            RunSource::Limit => "limit",
         }
     }
 
     pub fn parse(s: &str) -> RunSource {
-        if s == "dashboard" {
-            RunSource::Dashboard
-        } else {
-            RunSource::Headless
+        match s {
+            "dashboard" => RunSource::Dashboard,
+            "limit" => RunSource::Limit,
+            _ => RunSource::Headless,
         }
     }
 }
@@ -76,6 +79,10 @@ pub struct RunRecord {
     pub history: Vec<HistoryPoint>,
     pub thresholds: Vec<ThresholdResult>,
     pub surge_version: String,
+    /// A breaking-point search's answer and steps (`limit::output::to_json`), for runs of
+    /// kind `limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<serde_json::Value>,
 }
 
 impl RunRecord {

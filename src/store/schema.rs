@@ -100,6 +100,12 @@ fn v3(tx: &Transaction) -> rusqlite::Result<()> {
     )
 }
 
+/// Schema version 4: a breaking-point search's answer and steps (`runs.limit_json`, for
+/// runs of source `limit`).
+fn v4(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE runs ADD COLUMN limit_json TEXT;")
+}
+
 fn v1(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(V1)
 }
@@ -112,7 +118,7 @@ fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<b
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Every migration, in order; the schema version is their count.
-const MIGRATIONS: [Migration; 3] = [v1, v2, v3];
+const MIGRATIONS: [Migration; 4] = [v1, v2, v3, v4];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

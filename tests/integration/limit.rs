@@ -159,3 +159,63 @@ fn a_rate_surge_cannot_hold_is_inconclusive_not_a_verdict() {
     assert!(out.contains("Step 1: 400 starts/s"), "{out}");
     assert!(out.contains("Inconclusive at 400 starts/s"), "{out}");
 }
+
+#[test]
+#[ignore = "needs the machine to itself (Surge's lag decides whether a step counts): .ci/run runs it alone"]
+fn a_search_is_saved_and_two_searches_compare_by_their_limits() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    for (k, label) in [(6, "pool=6"), (12, "pool=12")] {
+        let url = format!("{}/capacity?k={k}&ms=20", target.url());
+        let out = Surge::spawn(&[
+            "find-limit",
+            "-H",
+            &url,
+            "--threshold",
+            "fail_ratio < 1%",
+            "--start",
+            "3",
+            "--max-users",
+            "50",
+            "--step-time",
+            "1s",
+            "--data-dir",
+            &data,
+            "--label",
+            label,
+        ])
+        .wait(120);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.contains("Saved as run #"), "{out:?}");
+    }
+    let show = Surge::spawn(&["runs", "show", "last", "--json", "--data-dir", &data]).wait(30);
+    let run: Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(run["source"], "limit", "{show:?}");
+    assert_eq!(run["limit"]["limit"]["users"], 12.0, "{show:?}");
+    assert!(
+        run["limit"]["steps"].as_array().unwrap().len() >= 5,
+        "{show:?}"
+    );
+    let cmp = Surge::spawn(&["runs", "compare", "last~1", "last", "--data-dir", &data]).wait(30);
+    assert!(
+        cmp.stdout
+            .contains("Search: limit 6 → 12 users (+100 %), broke on fail_ratio → fail_ratio"),
+        "{cmp:?}"
+    );
+    let cmp = Surge::spawn(&[
+        "runs",
+        "compare",
+        "last~1",
+        "last",
+        "--json",
+        "--data-dir",
+        &data,
+    ])
+    .wait(30);
+    let v: Value = serde_json::from_str(&cmp.stdout).unwrap();
+    assert_eq!(
+        v["limit"],
+        "limit 6 → 12 users (+100 %), broke on fail_ratio → fail_ratio"
+    );
+}

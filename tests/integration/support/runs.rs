@@ -77,5 +77,6 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
         history: vec![],
         thresholds: vec![],
         surge_version: "test".into(),
+        limit: None,
     }
 }
