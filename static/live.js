@@ -70,7 +70,20 @@
       to: r.end,
       label: r.cause === "host" ? "machine busy" : "Surge overloaded",
     }));
+    // Where the run started to break: a one-second mark at its first failure.
+    const f = s.first_failure;
+    if (f) bands.push({ from: f.time, to: f.time + 1, label: "first failure" });
     for (const c of charts) c.setBands(bands);
+  }
+
+  /** `First failure at 0:38 with 46 users: POST /orders: 500 ...`, or nothing. */
+  function firstFailureText(s) {
+    const f = s.first_failure;
+    if (!f) return null;
+    const into = Math.max(0, Math.round(f.time - (s.stats_start || f.time)));
+    const clock = `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
+    const rate = f.rate != null ? ` at ${fmtRate(f.rate)} starts/s` : "";
+    return `First failure at ${clock} with ${fmtInt(f.users)} users${rate}: ${f.method} ${f.name}: ${f.message}`;
   }
 
   /** Warnings and open-model figures, above the tabs, only when there is something to say. */
@@ -88,6 +101,8 @@
     }
     const summary = overloadSummary(g.ranges || []);
     if (summary) parts.push(summary);
+    const first = firstFailureText(s);
+    if (first) parts.push({ cls: "info", text: first });
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];

@@ -110,6 +110,13 @@
     const lines = (s.warnings || []).map((w) => ["warn", `⚠ ${w}`]);
     // Each overload range of the generator (Surge itself, or the machine busy elsewhere).
     for (const r of (s.generator && s.generator.ranges) || []) lines.push(["warn", `⚠ ${r.message}`]);
+    const f = s.first_failure;
+    if (f) {
+      const into = Math.max(0, Math.round(f.time - (s.stats_start || f.time)));
+      const clock = `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
+      const rate = f.rate != null ? ` at ${fmtRate(f.rate)} starts/s` : "";
+      lines.push(["info", `First failure at ${clock} with ${fmtInt(f.users)} users${rate}: ${f.method} ${f.name}: ${f.message}`]);
+    }
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];
@@ -169,6 +176,8 @@
       to: r.end,
       label: r.cause === "host" ? "machine busy" : "Surge overloaded",
     }));
+    // Where the run started to break: a one-second mark at its first failure.
+    if (s.first_failure) bands.push({ from: s.first_failure.time, to: s.first_failure.time + 1, label: "first failure" });
     for (const c of standardCharts($("#charts"))) {
       c.setPoints(history);
       c.setBands(bands);

@@ -162,6 +162,9 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     if let Some(line) = run_time_line(snap) {
         writeln!(w, "{line}")?;
     }
+    if let Some(line) = first_failure_line(snap) {
+        writeln!(w, "{line}")?;
+    }
     writeln!(w)?;
     writeln!(w, "{PERCENTILES_TITLE}")?;
     table(w, percentile_header("Name"), snap, percentile_row)?;
@@ -182,6 +185,24 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// Where the run started to break: `First failure at 0:38 into the test, with 46 users:
+/// POST /orders: 500 Internal Server Error: ...`.
+pub fn first_failure_line(snap: &Snapshot) -> Option<String> {
+    let f = snap.first_failure.as_ref()?;
+    let into = f.time - snap.stats_start.unwrap_or(f.time);
+    let rate = f.rate.map_or(String::new(), |r| {
+        format!(" at {} starts/s", super::format::num(r))
+    });
+    Some(format!(
+        "First failure at {} into the test, with {} users{rate}: {} {}: {}",
+        crate::stats::health::offset(into),
+        f.users,
+        f.method,
+        f.name,
+        one_line(&f.message)
+    ))
 }
 
 /// What the whole-run rates are over: `Users ran 30.0 s (req/s over that time); then 7.1 s

@@ -335,6 +335,7 @@ fn empty_snapshot_like() -> Snapshot {
         open_model: None,
         warnings: Vec::new(),
         generator: Default::default(),
+        first_failure: None,
     }
 }
 

@@ -202,6 +202,24 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
     /// The generator's own health, and when it was the bottleneck.
     pub generator: GeneratorSnapshot,
+    /// Where the run started to break: its first failed request.
+    pub first_failure: Option<FirstFailure>,
+}
+
+/// The first failed request of a run (since the statistics started): when, at what load,
+/// and what it was, so that a ramp says where it broke without a script over the CSV.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct FirstFailure {
+    /// Unix seconds.
+    pub time: f64,
+    /// Users running at the first tick after it (within a second of it).
+    pub users: u32,
+    /// The open model's arrival rate then, if any.
+    pub rate: Option<f64>,
+    pub method: String,
+    pub name: String,
+    /// The failure's grouped message.
+    pub message: String,
 }
 
 impl Snapshot {

@@ -137,6 +137,7 @@ impl Store {
                     .transpose()?,
                 warnings: serde_json::from_str(&run.warnings)?,
                 generator: serde_json::from_str(&run.generator)?,
+                first_failure: None,
             },
             histograms,
             history,

@@ -205,6 +205,7 @@ pub(crate) mod tests {
             open_model: None,
             warnings: vec![],
             generator: Default::default(),
+            first_failure: None,
         }
     }
 

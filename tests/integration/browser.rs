@@ -196,8 +196,35 @@ async fn scenario() {
     let after = js(&c, tabs_top).await.as_f64().unwrap();
     assert!(
         after - before < 60.0,
-        "the tabs moved {} px down",
-        after - before
+        "the tabs moved {} px down; the banner: {}",
+        after - before,
+        js(&c, "document.querySelector('#banner').innerText").await
+    );
+    // Where the run started to break, said above the tabs (and marked on the charts).
+    let mut s = (*hub.snapshot().expect("a snapshot")).clone();
+    s.seq += 1;
+    s.first_failure = Some(surge::stats::FirstFailure {
+        time: t0 + 5.2,
+        users: 7,
+        rate: None,
+        method: "GET".into(),
+        name: "/orders".into(),
+        message: "500 Internal Server Error: FATAL: sorry, too many clients already".into(),
+    });
+    hub.ingest(std::sync::Arc::new(s));
+    let banner = wait_for(
+        &c,
+        "the first failure",
+        "document.querySelector('#banner').textContent",
+        10,
+        |v| v.as_str().unwrap_or("").contains("First failure"),
+    )
+    .await;
+    assert!(
+        banner.as_str().unwrap_or_default().contains(
+            "First failure at 0:05 with 7 users: GET /orders: 500 Internal Server Error: FATAL: sorry, too many clients already"
+        ),
+        "{banner}"
     );
     click(&c, "#banner details summary").await;
     let items = js(

@@ -51,6 +51,53 @@ async fn run_time_end_writes_complete_files_and_exit_0() {
     .await;
 }
 
+/// A run that breaks while users ramp up says where: the first failure's time, the users
+/// running then and its message, in the console summary and the JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_failure_is_marked_with_its_time_and_user_count() {
+    within(20, async {
+        let target = Target::start();
+        let dir = tempfile::tempdir().unwrap();
+        // The target fails every 40th request: the first failure comes while 4 users ramp
+        // up at 2 a second.
+        let mut a = args(&format!("{}/fail-every/40", target.url()), dir.path());
+        a.users = Some(4);
+        a.spawn_rate = Some(2.0);
+        a.run_time = Some("3s".into());
+        let settings = a.settings(None).unwrap();
+        let mut out = Vec::new();
+        let outcome = surge::headless::run(settings, &mut out, std::future::pending())
+            .await
+            .unwrap();
+        let first = outcome.snapshot.first_failure.clone().expect("a failure");
+        let start = outcome.snapshot.stats_start.unwrap();
+        assert!(
+            first.time >= start && first.time <= outcome.snapshot.time,
+            "{first:?}"
+        );
+        assert!((1..=4).contains(&first.users), "{first:?}");
+        assert_eq!(
+            first.message,
+            "500 Internal Server Error: every 40th request fails"
+        );
+        let text = String::from_utf8(out).unwrap();
+        let line = format!(
+            "First failure at 0:0{} into the test, with {} users: GET /fail-every/40: 500 \
+             Internal Server Error: every 40th request fails",
+            (first.time - start).round() as u64,
+            first.users
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(json["first_failure"]["users"], first.users);
+        assert_eq!(json["first_failure"]["name"], "/fail-every/40");
+        assert!(json["first_failure"]["offset_s"].as_f64().unwrap() >= 0.0);
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_end_writes_complete_files_and_the_error_exit_code() {
     within(20, async {

@@ -69,6 +69,7 @@ fn snapshot() -> Snapshot {
         open_model: None,
         warnings: vec![],
         generator: Default::default(),
+        first_failure: None,
     }
 }
 

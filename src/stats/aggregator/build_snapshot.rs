@@ -84,6 +84,26 @@ impl Aggregator {
             // Exact extremes as for every entry: p100 is the true uncorrected max.
             uncorrected_percentiles: self.uncorrected.percentiles_ms(),
         });
+        let first_failure = failures
+            .iter()
+            .min_by(|a, b| a.first_seen.total_cmp(&b.first_seen))
+            .map(|f| {
+                // The users at the first tick after the failure (the load that met it,
+                // within a second); this tick's when it is that recent.
+                let users = self
+                    .history
+                    .iter()
+                    .find(|p| p.run == info.run && p.time as f64 > f.first_seen)
+                    .map_or(info.user_count, |p| p.user_count);
+                FirstFailure {
+                    time: f.first_seen,
+                    users,
+                    rate: info.target_rate,
+                    method: f.method.clone(),
+                    name: f.name.clone(),
+                    message: f.message.clone(),
+                }
+            });
         let snapshot = Snapshot {
             seq: self.seq,
             time: now,
@@ -101,6 +121,7 @@ impl Aggregator {
             open_model,
             warnings: self.warnings.clone(),
             generator: self.generator_snapshot(start),
+            first_failure,
         };
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);

@@ -22,7 +22,7 @@ mod tracker;
 
 use serde::{Deserialize, Serialize};
 
-pub use range::OverloadRange;
+pub use range::{offset, OverloadRange};
 pub use tracker::HealthTracker;
 
 /// A worker thread busier than this share of one core is saturated.

@@ -96,8 +96,8 @@ impl OverloadRange {
     }
 }
 
-/// `m:ss` or `h:mm:ss`.
-fn offset(secs: f64) -> String {
+/// A time into the test as people read it: `m:ss` or `h:mm:ss`.
+pub fn offset(secs: f64) -> String {
     let s = secs.max(0.0).round() as u64;
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)

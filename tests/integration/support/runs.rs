@@ -72,6 +72,7 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
             open_model: None,
             warnings: vec![],
             generator: Default::default(),
+            first_failure: None,
         },
         histograms: vec![],
         history: vec![],
