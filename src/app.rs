@@ -37,9 +37,12 @@ pub async fn run(cli: Cli) -> i32 {
             }
         }
         Some(Command::FindLimit(args)) => {
-            let mut out = std::io::stdout();
+            let (settings, spec) = match args.spec(None) {
+                Ok(s) => s,
+                Err(e) => return usage_error(e),
+            };
             let interrupt = Signals::listen().nth(1);
-            match crate::limit_cmd::run(&args, None, &mut out, interrupt).await {
+            match crate::limit_cmd::run(settings, spec, &mut std::io::stdout(), interrupt).await {
                 Ok(code) => code,
                 Err(e) => usage_error(e),
             }
@@ -266,8 +269,12 @@ async fn run_demo(args: DemoArgs) -> i32 {
         if search.run.thresholds.is_empty() {
             search.run.thresholds = vec!["p95 < 1s".into(), "fail_ratio < 10%".into()];
         }
+        let (settings, spec) = match search.spec(Some(plan)) {
+            Ok(s) => s,
+            Err(e) => return usage_error(e),
+        };
         let interrupt = Signals::listen().nth(1);
-        match crate::limit_cmd::run(&search, Some(plan), &mut std::io::stdout(), interrupt).await {
+        match crate::limit_cmd::run(settings, spec, &mut std::io::stdout(), interrupt).await {
             Ok(code) => code,
             Err(e) => usage_error(e),
         }

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod limit;
+
+pub use limit::FindLimitArgs;
+
 use crate::client::ClientConfig;
 use crate::config::{Settings, DEFAULT_OPEN_USERS, DEFAULT_TICK, MAX_USERS, MAX_WORKERS};
 use crate::duration::parse_duration;
@@ -38,7 +42,7 @@ pub enum Command {
     Check(crate::check_cmd::CheckArgs),
     /// Find the breaking point: step the users (or the arrival rate) up, then bisect, until
     /// the highest level that passes every threshold is known, with why the next one broke.
-    FindLimit(Box<crate::limit_cmd::FindLimitArgs>),
+    FindLimit(Box<FindLimitArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -65,7 +69,7 @@ pub enum DemoCommand {
     /// Find the demo store's breaking point with its plan (thresholds by default
     /// "p95 < 1s" and "fail_ratio < 10%": the plan asks for unknown stores on purpose, about
     /// 5 % of its requests). Try it with --db-connections 5, then 40.
-    FindLimit(Box<crate::limit_cmd::FindLimitArgs>),
+    FindLimit(Box<FindLimitArgs>),
 }
 
 /// Options of a load test (also readable from `SURGE_*` environment variables).
