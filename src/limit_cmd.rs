@@ -7,9 +7,9 @@ use std::future::Future;
 use std::io::Write;
 
 use crate::config::Settings;
-use crate::limit::{self, output, LimitSpec, Model};
+use crate::limit::{self, output, LimitSpec};
 use crate::report::html::{self, ReportInput};
-use crate::store::{self, RunMeta, RunParameters, RunSource};
+use crate::store;
 
 /// Run the search `spec` with `settings`, printing to `out`; returns the exit code.
 pub async fn run<W: Write>(
@@ -68,45 +68,7 @@ async fn save<W: Write>(
             return Ok(());
         }
     };
-    let description = match result.limit {
-        Some(l) => format!("find-limit: limit {}", spec.model.level(l)),
-        None => "find-limit: no limit found".to_string(),
-    };
-    let judged = result
-        .step_at(result.broke_at)
-        .or(result.step_at(result.limit))
-        .map(|s| s.thresholds.clone())
-        .unwrap_or_default();
-    let meta = RunMeta {
-        label: settings.label.clone(),
-        source: RunSource::Limit,
-        plan_text: settings.plan.text.clone(),
-        params: RunParameters {
-            users: result.steps.iter().map(|s| s.users).max().unwrap_or(0),
-            spawn_rate: None,
-            rate: match spec.model {
-                Model::Rate { .. } => result.limit,
-                Model::Users { .. } => None,
-            },
-            run_time_s: None,
-            plan_path: settings
-                .plan
-                .source
-                .as_ref()
-                .map(|p| p.display().to_string()),
-            description,
-        },
-        thresholds: judged,
-        interrupted: result.interrupted,
-    };
-    let mut record = store::blocking::record(
-        result.snapshot.clone(),
-        result.entries.clone(),
-        Vec::new(),
-        meta,
-    );
-    record.history = result.history.clone();
-    record.limit = Some(output::to_json(result));
+    let record = limit::record(spec, result, settings.label.clone(), &settings.plan);
     match store::save(store, record).await {
         Ok(id) => writeln!(out, "Saved as run #{id} (surge runs show {id})"),
         Err(e) => {

@@ -171,5 +171,5 @@
   $("#btn-stop").addEventListener("click", (e) => action("/stop", e.currentTarget));
   $("#btn-reset").addEventListener("click", (e) => action("/stats/reset", e.currentTarget));
 
-  Object.assign(D, { fillStartForm });
+  Object.assign(D, { fillStartForm, submitForm });
 })(window);

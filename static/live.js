@@ -73,6 +73,11 @@
     // Where the run started to break: a one-second mark at its first failure.
     const f = s.first_failure;
     if (f) bands.push({ from: f.time, to: f.time + 1, label: "first failure" });
+    // The step a breaking-point search is running now (limit.js keeps it in the state).
+    const step = state.limitStep;
+    if (step && s.state !== "stopped") {
+      bands.push({ from: step.at, to: Math.max(step.at + 1, s.time), label: `step ${step.n}: ${step.level}` });
+    }
     for (const c of charts) c.setBands(bands);
   }
 

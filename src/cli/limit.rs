@@ -1,14 +1,12 @@
 //! `surge find-limit`'s flags (clap types), checked once into the run's settings and a
 //! [`LimitSpec`]; the search itself never sees them.
 
-use std::time::Duration;
-
 use clap::Args;
 
 use super::{RunArgs, UsageError};
-use crate::config::{Settings, MAX_USERS};
-use crate::duration::parse_duration;
-use crate::limit::{Bounds, LimitSpec, Model, StepTime};
+use crate::config::Settings;
+use crate::limit::spec::{SpecField, SpecInput};
+use crate::limit::LimitSpec;
 use crate::plan::Plan;
 
 /// Options of `surge find-limit` (with the usual options of a test).
@@ -48,111 +46,30 @@ impl FindLimitArgs {
             ));
         }
         let settings = self.run.settings(default_plan)?;
-        if settings.thresholds.is_empty() {
-            return Err(invalid(
-                "find-limit needs at least one --threshold (or `thresholds` in the plan): \
-                 they say what broken means, e.g. --threshold \"p95 < 500ms\" --threshold \
-                 \"fail_ratio < 1%\""
-                    .into(),
-            ));
-        }
-        if let Some(t) = settings.thresholds.iter().find(|t| t.needs_baseline()) {
-            return Err(invalid(format!(
-                "threshold \"{}\" compares with a baseline, which find-limit does not use",
-                t.text
-            )));
-        }
-        if self.max_users == 0 || self.max_users > MAX_USERS {
-            return Err(invalid(format!(
-                "--max-users must be between 1 and {MAX_USERS}, got {}",
-                self.max_users
-            )));
-        }
-        let step_total =
-            parse_duration(&self.step_time).map_err(|e| invalid(format!("--step-time: {e}")))?;
-        if step_total < Duration::from_secs(1) {
-            return Err(invalid(format!(
-                "--step-time must be at least 1s, got {}",
-                self.step_time
-            )));
-        }
-        let resolution = parse_percent(&self.resolution)
-            .filter(|r| *r > 0.0 && *r < 1.0)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "--resolution must be a percentage above 0 and below 100 (like 5%), got {}",
-                    self.resolution
-                ))
-            })?;
-        let positive = |flag: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(v)
-            } else {
-                Err(invalid(format!("{flag} must be a number above 0, got {v}")))
-            }
-        };
-        let (model, bounds) = match (self.rate_from, self.max_rate) {
-            (Some(from), Some(max)) => {
-                let from = positive("--rate-from", self.start.unwrap_or(from))?;
-                let max = positive("--max-rate", max)?;
-                if max < from {
-                    return Err(invalid(format!(
-                        "--max-rate {max} is below the first rate {from}"
-                    )));
-                }
-                (
-                    Model::Rate {
-                        max_users: self.max_users,
-                    },
-                    Bounds {
-                        start: from,
-                        max,
-                        resolution,
-                        whole: false,
-                    },
-                )
-            }
-            _ => {
-                let start = positive("--start", self.start.unwrap_or(10.0))?.round();
-                let max = f64::from(self.max_users);
-                if max < start {
-                    return Err(invalid(format!(
-                        "--max-users {max} is below --start {start}"
-                    )));
-                }
-                let spawn_rate = self.run.spawn_rate.unwrap_or(50.0);
-                (
-                    Model::Users { spawn_rate },
-                    Bounds {
-                        start,
-                        max,
-                        resolution,
-                        whole: true,
-                    },
-                )
-            }
-        };
-        let spec = LimitSpec {
-            model,
-            bounds,
-            step: StepTime::of(step_total),
+        let input = SpecInput {
+            start: self.start,
+            max_users: self.max_users,
+            rate_from: self.rate_from,
+            max_rate: self.max_rate,
+            step_time: self.step_time.clone(),
+            resolution: self.resolution.clone(),
+            spawn_rate: self.run.spawn_rate,
             thresholds: settings.thresholds.clone(),
         };
+        let spec = input.check().map_err(|e| match e.field {
+            SpecField::Threshold => invalid(format!("find-limit: {e} (--threshold)")),
+            field => invalid(format!("{} {e}", field.flag())),
+        })?;
         Ok((settings, spec))
     }
-}
-
-/// `5%`, `5` or `0.5%` as a fraction.
-fn parse_percent(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let number = t.strip_suffix('%').unwrap_or(t).trim();
-    number.parse::<f64>().ok().map(|v| v / 100.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limit::Model;
     use clap::Parser;
+    use std::time::Duration;
 
     #[derive(Parser)]
     struct Cmd {
@@ -213,7 +130,7 @@ mod tests {
     #[test]
     fn bad_flags_say_what_is_wrong() {
         for (args, expected) in [
-            (&[][..], "find-limit needs at least one --threshold"),
+            (&[][..], "find-limit: at least one threshold is needed"),
             (
                 &["--threshold", "p95 < 1s", "--rate", "5"][..],
                 "find-limit sets the load itself",
@@ -235,7 +152,7 @@ mod tests {
                     "--max-users",
                     "10",
                 ][..],
-                "--max-users 10 is below --start 50",
+                "--max-users 10 is below the first level, 50 users",
             ),
             (
                 &["--threshold", "p95 < baseline * 1.1"][..],

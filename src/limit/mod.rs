@@ -4,6 +4,7 @@
 //! does it break, and why?" is a number, a reason and a table instead of a guess from charts.
 //!
 //! - `search`: where the next step goes (pure: levels and verdicts).
+//! - `spec`: a search's inputs from a front end, checked (each error names its field).
 //! - `step`: one step on the engine: reach the level, settle, reset, measure, judge.
 //! - `knee`: where more load stops buying throughput (Kneedle).
 //! - `output`: the console lines and table, and the JSON.
@@ -14,6 +15,7 @@
 pub mod knee;
 pub mod output;
 pub mod search;
+pub mod spec;
 pub mod step;
 
 use std::future::Future;
@@ -22,10 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::engine::Engine;
-use crate::lifecycle::{self, LifecycleError};
+use crate::engine::{Engine, EngineError, RunParams};
+use crate::lifecycle::LifecycleError;
 use crate::plan::LoadProfile;
 use crate::stats::{HistoryPoint, Snapshot, StatsEntry};
+use crate::store::{RunMeta, RunParameters, RunRecord, RunSource};
 use crate::thresholds::Threshold;
 
 pub use search::{Bounds, Next, Search, Verdict};
@@ -112,8 +115,9 @@ impl LimitResult {
         self.steps.iter().rev().find(|s| s.level == level)
     }
 
-    /// The knee of throughput against level, over the steps that were not inconclusive
-    /// (the last measurement of each level).
+    /// The knee of successful throughput (req/s that did not fail: fast failures are not
+    /// throughput) against level, over the steps that were not inconclusive (the last
+    /// measurement of each level).
     pub fn knee(&self) -> Option<&StepResult> {
         let mut by_level: Vec<&StepResult> = Vec::new();
         for s in self
@@ -127,7 +131,7 @@ impl LimitResult {
             }
         }
         by_level.sort_by(|a, b| a.level.total_cmp(&b.level));
-        let points: Vec<(f64, f64)> = by_level.iter().map(|s| (s.level, s.rps)).collect();
+        let points: Vec<(f64, f64)> = by_level.iter().map(|s| (s.level, s.ok_rps())).collect();
         knee::knee(&points).map(|i| by_level[i])
     }
 
@@ -146,8 +150,23 @@ impl LimitResult {
 /// machine could not hold the load) or an interrupt.
 pub const EXIT_INCONCLUSIVE: i32 = 4;
 
-/// Run the search `spec` describes with `settings` (plan, host, client, workers), telling
-/// each step on `out` as it ends; `interrupt` (Ctrl-C) ends it early with what is known.
+/// What a running search tells as it goes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Step `n` (from 1) starts at `level`, at Unix time `at`.
+    Starting {
+        n: usize,
+        level: f64,
+        confirmation: bool,
+        at: f64,
+    },
+    /// Step `n` ended so.
+    Step { n: usize, result: &'a StepResult },
+}
+
+/// Run the search `spec` describes with `settings` (plan, host, client, workers) on a new
+/// engine, telling each step on `out` as it ends; `interrupt` (Ctrl-C) ends it early with
+/// what is known.
 pub async fn run<W: Write>(
     settings: &Settings,
     spec: &LimitSpec,
@@ -155,12 +174,48 @@ pub async fn run<W: Write>(
     interrupt: impl Future<Output = ()>,
 ) -> Result<LimitResult, LifecycleError> {
     let engine = Engine::new(settings.engine_config())?;
+    output::write_plan(out, spec)?;
+    let model = spec.model;
+    let params = RunParams {
+        plan: settings.plan.clone(),
+        host: settings.host.clone(),
+        load: settings.load.clone(),
+        run_time: None,
+        client: settings.client.clone(),
+    };
+    let result = run_on(
+        &engine,
+        params,
+        spec,
+        |e| match e {
+            Event::Step { n, result } => output::write_step(out, &model, n, result),
+            Event::Starting { .. } => Ok(()),
+        },
+        interrupt,
+    )
+    .await?;
+    if result.interrupted {
+        writeln!(out, "Interrupted: stopping the search.")?;
+    }
+    Ok(result)
+}
+
+/// [`run`] on `engine` (the dashboard's) with the test `params` describe (their load and
+/// run time are the search's), telling `on` as each step starts and ends. A stop from
+/// elsewhere (the dashboard's Stop) ends the search like an interrupt.
+pub async fn run_on(
+    engine: &Engine,
+    params: RunParams,
+    spec: &LimitSpec,
+    mut on: impl FnMut(Event<'_>) -> std::io::Result<()>,
+    interrupt: impl Future<Output = ()>,
+) -> Result<LimitResult, LifecycleError> {
     let mut search = Search::new(spec.bounds);
     let first = match search.next() {
         Next::Step(level) => *level,
         _ => spec.bounds.start,
     };
-    let mut start = settings.clone();
+    let mut start = params;
     start.run_time = None;
     start.load = match spec.model {
         Model::Users { spawn_rate } => LoadProfile::Closed {
@@ -172,8 +227,7 @@ pub async fn run<W: Write>(
             max_users,
         },
     };
-    lifecycle::start(&engine, &start)?;
-    output::write_plan(out, spec)?;
+    engine.start(start)?;
     let mut steps = Vec::new();
     let mut interrupted = false;
     tokio::pin!(interrupt);
@@ -183,11 +237,25 @@ pub async fn run<W: Write>(
             Next::Confirm(l) => (*l, true),
             Next::Done { .. } | Next::Stopped { .. } => break,
         };
+        on(Event::Starting {
+            n: steps.len() + 1,
+            level,
+            confirmation,
+            at: crate::stats::unix_now(),
+        })?;
         let measured = tokio::select! {
             m = async {
-                step::reach(&engine, &spec.model, level).await?;
-                step::measure(&engine, spec.step).await
-            } => m?,
+                step::reach(engine, &spec.model, level).await?;
+                step::measure(engine, spec.step).await
+            } => match m {
+                Ok(m) => m,
+                // Stopped from elsewhere.
+                Err(EngineError::NotRunning) => {
+                    interrupted = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            },
             _ = &mut interrupt => {
                 interrupted = true;
                 break;
@@ -195,7 +263,10 @@ pub async fn run<W: Write>(
         };
         let mut result = StepResult::judge(level, &measured, &spec.thresholds);
         result.confirmation = confirmation;
-        output::write_step(out, &spec.model, steps.len() + 1, &result)?;
+        on(Event::Step {
+            n: steps.len() + 1,
+            result: &result,
+        })?;
         search.record(result.verdict);
         steps.push(result);
     }
@@ -215,9 +286,6 @@ pub async fn run<W: Write>(
             (pass, fail, false, None)
         }
     };
-    if interrupted {
-        writeln!(out, "Interrupted: stopping the search.")?;
-    }
     let snapshot = engine.stop().await?;
     let entries = engine.entry_stats().await.unwrap_or_default();
     let history = engine
@@ -239,6 +307,50 @@ pub async fn run<W: Write>(
         history,
         entries,
     })
+}
+
+/// The search as one run of kind `limit` for the history: the last step's statistics, the
+/// whole series, and the answer with its steps (`output::to_json`).
+pub fn record(
+    spec: &LimitSpec,
+    result: &LimitResult,
+    label: String,
+    plan: &crate::plan::Plan,
+) -> RunRecord {
+    let description = match result.limit {
+        Some(l) => format!("find-limit: limit {}", spec.model.level(l)),
+        None => "find-limit: no limit found".to_string(),
+    };
+    let meta = RunMeta {
+        label,
+        source: RunSource::Limit,
+        plan_text: plan.text.clone(),
+        params: RunParameters {
+            users: result.steps.iter().map(|s| s.users).max().unwrap_or(0),
+            rate: match spec.model {
+                Model::Rate { .. } => result.limit,
+                Model::Users { .. } => None,
+            },
+            plan_path: plan.source.as_ref().map(|p| p.display().to_string()),
+            description,
+            ..RunParameters::default()
+        },
+        thresholds: result
+            .step_at(result.broke_at)
+            .or(result.step_at(result.limit))
+            .map(|s| s.thresholds.clone())
+            .unwrap_or_default(),
+        interrupted: result.interrupted,
+    };
+    let mut record = crate::store::blocking::record(
+        result.snapshot.clone(),
+        result.entries.clone(),
+        Vec::new(),
+        meta,
+    );
+    record.history = result.history.clone();
+    record.limit = Some(output::to_json(result));
+    record
 }
 
 /// The highest pass and the lowest fail among `steps`.

@@ -8,7 +8,7 @@
 //!                     "confirmed" },
 //!   "broke_at": null | { "users" | "rate": N, ..., "reasons": ["fail_ratio < 1%: ..."],
 //!                        "top_failures": [{"method", "name", "message", "occurrences"}] },
-//!   "knee": null | { "users" | "rate": N, "rps", "p95_ms" },
+//!   "knee": null | { "users" | "rate": N, "rps", "ok_rps", "p95_ms", ... },
 //!   "inconclusive_at": null | N, "interrupted": false,
 //!   "steps": [StepResult] }
 //! ```
@@ -144,9 +144,10 @@ pub fn write_result<W: Write>(out: &mut W, r: &LimitResult) -> io::Result<()> {
     if let Some(k) = r.knee() {
         writeln!(
             out,
-            "Knee: {} ({} req/s, p95 {} ms): beyond it more load bought little more throughput",
+            "Knee: {} ({} successful req/s, p95 {} ms): beyond it more load bought little \
+             more throughput",
             m.level(k.level),
-            console_rate(k.rps),
+            console_rate(k.ok_rps()),
             console_ms(k.p95_ms)
         )?;
     }
@@ -225,7 +226,11 @@ pub fn to_json(r: &LimitResult) -> Value {
         "model": m.unit(),
         "limit": limit,
         "broke_at": broke_at,
-        "knee": r.knee().map(|s| level_json(m, s)),
+        "knee": r.knee().map(|s| {
+            let mut v = level_json(m, s);
+            v["ok_rps"] = json!(s.ok_rps());
+            v
+        }),
         "inconclusive_at": r.inconclusive_at,
         "interrupted": r.interrupted,
         "steps": r.steps,

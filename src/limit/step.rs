@@ -93,6 +93,11 @@ impl StepResult {
         }
     }
 
+    /// Requests per second that did not fail.
+    pub fn ok_rps(&self) -> f64 {
+        self.rps * (1.0 - self.fail_ratio)
+    }
+
     /// Why a failed step failed: each failed threshold with its figure, or that nothing
     /// finished.
     pub fn reasons(&self) -> Vec<String> {

@@ -153,6 +153,32 @@ pub fn start_from_defaults(state: &AppState) -> Result<String, ApiError> {
 }
 
 fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
+    let (params, host) = params_for(state, &s)?;
+    let load = params.load.clone();
+    state.engine.start(params).map_err(engine_refusal)?;
+    state
+        .logs
+        .info(describe_start(&load, s.scenario.as_deref()));
+    Ok(Json(json!({
+        "success": true,
+        "message": "Swarming started",
+        "host": host.unwrap_or_default(),
+    })))
+}
+
+/// The engine's refusal of a start, the host's named as the form's field.
+pub(super) fn engine_refusal(e: EngineError) -> ApiError {
+    match e {
+        EngineError::Invalid(e @ (InvalidRun::Host(_) | InvalidRun::NoHost)) => {
+            ApiError::field("host", e.to_string())
+        }
+        other => ApiError::Engine(other),
+    }
+}
+
+/// The test a start form asks for, from the form and the defaults (plan, client), checked
+/// against `--allow-target`; with the host the form shows.
+fn params_for(state: &AppState, s: &Swarm) -> Result<(RunParams, Option<String>), ApiError> {
     let d = &state.defaults;
     let host = s.host.clone().or_else(|| d.host.clone());
     let (plan, host_override) = match (&d.plan, &host) {
@@ -181,11 +207,11 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
             field: Some("host"),
             message: e.to_string(),
         })?;
-    let load = load_of(&s, d)?;
+    let load = load_of(s, d)?;
     let params = RunParams {
         plan,
         host: host_override,
-        load: load.clone(),
+        load,
         run_time: s.run_time.unwrap_or(d.run_time),
         client: ClientConfig {
             allowed_targets: (state.security.targets.is_restricted())
@@ -193,20 +219,21 @@ fn start(state: &AppState, s: Swarm) -> Result<Json<Value>, ApiError> {
             ..d.client.clone()
         },
     };
-    state.engine.start(params).map_err(|e| match e {
-        EngineError::Invalid(e @ (InvalidRun::Host(_) | InvalidRun::NoHost)) => {
-            ApiError::field("host", e.to_string())
-        }
-        other => ApiError::Engine(other),
-    })?;
-    state
-        .logs
-        .info(describe_start(&load, s.scenario.as_deref()));
-    Ok(Json(json!({
-        "success": true,
-        "message": "Swarming started",
-        "host": host.unwrap_or_default(),
-    })))
+    Ok((params, host))
+}
+
+/// The test the form's host (and the defaults) describe, for a search that sets its own
+/// load: `/find-limit`.
+pub(super) fn params_for_host(
+    state: &AppState,
+    host: Option<&str>,
+) -> Result<(RunParams, Option<String>), ApiError> {
+    let mut s = Swarm::default();
+    if let Some(h) = host.map(str::trim).filter(|h| !h.is_empty()) {
+        crate::base_url::parse(h).map_err(|e| ApiError::field("host", e.to_string()))?;
+        s.host = Some(h.to_string());
+    }
+    params_for(state, &s)
 }
 
 fn only_scenario(plan: &Plan, name: &str) -> Plan {

@@ -33,6 +33,7 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     asset!("live.js", JS),
     asset!("forms.js", JS),
     asset!("tabs.js", JS),
+    asset!("limit.js", JS),
     asset!("app.js", JS),
     asset!("compare.js", JS),
     asset!("history.js", JS),

@@ -17,6 +17,7 @@
 //! - `targets`: `--allow-target`, the hosts the dashboard may load-test.
 //! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
 //! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
+//! - `limit_api`: the breaking-point search from the page (`/find-limit`).
 //! - `recorder`: each dashboard test through the lifecycle (files, thresholds, saving).
 //! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C).
 //!
@@ -30,6 +31,7 @@ pub mod downloads;
 pub mod error;
 pub mod history_api;
 pub mod hub;
+pub mod limit_api;
 pub mod logs;
 pub mod pages;
 pub mod recorder;
@@ -127,6 +129,8 @@ pub struct AppState {
     pub history: Arc<history_api::HistoryState>,
     /// Saves finished tests; `None` until [`AppState::with_history`].
     pub recorder: Option<recorder::Recorder>,
+    /// The breaking-point search started from the page, if any.
+    pub limit: Arc<limit_api::LimitBoard>,
 }
 
 impl AppState {
@@ -143,6 +147,7 @@ impl AppState {
             security: Arc::new(Security::default()),
             history: Arc::default(),
             recorder: None,
+            limit: Arc::default(),
         }
     }
 
@@ -180,6 +185,10 @@ pub fn app(state: AppState) -> Router {
         .route("/favicon.ico", get(assets::favicon))
         .route("/swarm", post(api::swarm))
         .route("/stats/reset", post(api::reset))
+        .route(
+            "/find-limit",
+            get(limit_api::progress).post(limit_api::start),
+        )
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/stats/requests", get(stats_api::requests))
         .route("/exceptions", get(stats_api::exceptions))

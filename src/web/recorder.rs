@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
+use super::limit_api::LimitBoard;
 use super::{AppState, LogBuffer};
 use crate::engine::Engine;
 use crate::lifecycle::{self, Ending, RunFiles, Saved, Session};
@@ -38,6 +39,7 @@ impl Recorder {
             state.engine.clone(),
             state.history.clone(),
             state.logs.clone(),
+            state.limit.clone(),
             files,
             tx,
             told,
@@ -89,6 +91,7 @@ async fn record(
     engine: Engine,
     session: Arc<Session>,
     logs: Arc<LogBuffer>,
+    searches: Arc<LimitBoard>,
     mut files: RunFiles,
     handled: watch::Sender<u32>,
     mut told: oneshot::Receiver<Option<Arc<Snapshot>>>,
@@ -126,6 +129,12 @@ async fn record(
                             }
                         }
                         note(files.row(&snap));
+                    }
+                    // A search's test is saved by the search, as one run of kind `limit`.
+                    RunState::Stopped if snap.run > *handled.borrow() && searches.owns(snap.run) => {
+                        last = Some(snap.clone());
+                        note(files.write_final(&snap));
+                        handled.send_replace(snap.run);
                     }
                     RunState::Stopped if snap.run > *handled.borrow() => {
                         last = Some(snap.clone());
