@@ -67,6 +67,7 @@ pub async fn run_until<W: Write>(
                 if changed.is_err() { break; }
                 let snap = snapshots.borrow_and_update().clone();
                 files.row(&snap)?;
+                session.watch(&snap);
                 if !reset_done && snap.state == RunState::Running {
                     reset_done = true;
                     engine.reset()?;

@@ -77,7 +77,10 @@ pub async fn finish(
     files: &mut RunFiles,
     end: Ending,
 ) -> Result<Finished, LifecycleError> {
-    let snapshot = end.snapshot;
+    // The thresholds' first crossings, found second by second, go with the final figures.
+    let mut with = (*end.snapshot).clone();
+    with.threshold_crossings = session.crossings(with.run);
+    let snapshot = Arc::new(with);
     let written = files.write_final(&snapshot);
     let judgement = session.judge(&snapshot, &end.params, true);
     let meta = RunMeta {

@@ -3,12 +3,12 @@
 //! label. The same [`Session`] serves a headless run and every test of a dashboard.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::compare::differences::{differences, RunSettings};
 use crate::compare::{self, Comparison, DEFAULT_NOISE_PCT};
 use crate::config::Settings;
-use crate::stats::Snapshot;
+use crate::stats::{Snapshot, ThresholdCrossing};
 use crate::store::{self, RunParameters, RunRecord, Store};
 use crate::thresholds::{self, AbortRule, Threshold, ThresholdResult};
 
@@ -32,6 +32,19 @@ pub struct Session {
     /// Set when an interrupt ends the front end: the test being stopped is saved as
     /// interrupted.
     pub interrupted: AtomicBool,
+    /// The first second each threshold failed on, in the current test.
+    pub crossings: CrossingLog,
+}
+
+/// Per threshold, the first second it failed on that second's figures, for the current
+/// test (kept by [`Session::watch`]).
+#[derive(Debug, Default)]
+pub struct CrossingLog(Mutex<Crossings>);
+
+#[derive(Debug, Default)]
+struct Crossings {
+    run: u32,
+    found: Vec<Option<ThresholdCrossing>>,
 }
 
 /// A test's results against the session: its thresholds and, with a baseline, the
@@ -68,6 +81,7 @@ impl Session {
             label: settings.label.clone(),
             plan_text,
             interrupted: AtomicBool::new(false),
+            crossings: CrossingLog::default(),
         })
     }
 
@@ -75,6 +89,75 @@ impl Session {
     pub fn evaluate(&self, snap: &Snapshot, at_end: bool) -> Vec<ThresholdResult> {
         let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
         thresholds::evaluate_all(&self.thresholds, snap, baseline, at_end)
+    }
+
+    /// Judge the last complete second of `snap` against each threshold that takes the whole
+    /// test (a threshold on one endpoint is judged on the whole run only), and keep the
+    /// first second each one failed. Called with every snapshot of a running test.
+    pub fn watch(&self, snap: &Snapshot) {
+        let Some(second) = &snap.last_second else {
+            return;
+        };
+        let Ok(mut c) = self.crossings.0.lock() else {
+            return;
+        };
+        if c.run != snap.run || c.found.len() != self.thresholds.len() {
+            *c = Crossings {
+                run: snap.run,
+                found: vec![None; self.thresholds.len()],
+            };
+        }
+        let open = |i: usize| c.found[i].is_none() && self.thresholds[i].scope.is_none();
+        if !(0..self.thresholds.len()).any(open) {
+            return;
+        }
+        let probe = Snapshot {
+            seq: snap.seq,
+            time: snap.time,
+            state: snap.state,
+            user_count: snap.user_count,
+            run: snap.run,
+            host: String::new(),
+            stats_start: snap.stats_start,
+            stats_end: snap.stats_end,
+            drain_start: snap.drain_start,
+            entries: Vec::new(),
+            total: second.total.clone(),
+            failures: Vec::new(),
+            exceptions: Vec::new(),
+            open_model: None,
+            warnings: Vec::new(),
+            generator: Default::default(),
+            first_failure: None,
+            last_second: None,
+            threshold_crossings: Vec::new(),
+        };
+        let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
+        for (i, t) in self.thresholds.iter().enumerate() {
+            if c.found[i].is_some() || t.scope.is_some() {
+                continue;
+            }
+            let r = thresholds::evaluate(t, &probe, baseline, false);
+            if r.passed == Some(false) {
+                c.found[i] = Some(ThresholdCrossing {
+                    threshold: t.text.clone(),
+                    time: second.sec as f64,
+                    users: snap.user_count,
+                    message: r.message,
+                });
+            }
+        }
+    }
+
+    /// The crossings [`Session::watch`] found in test `run`, in the thresholds' order.
+    pub fn crossings(&self, run: u32) -> Vec<ThresholdCrossing> {
+        self.crossings
+            .0
+            .lock()
+            .ok()
+            .filter(|c| c.run == run)
+            .map(|c| c.found.iter().flatten().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// With `--abort-on-threshold`, the failed threshold that stops the test now.

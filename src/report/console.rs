@@ -165,6 +165,17 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
     if let Some(line) = first_failure_line(snap) {
         writeln!(w, "{line}")?;
     }
+    for c in &snap.threshold_crossings {
+        let into = c.time - snap.stats_start.unwrap_or(c.time);
+        writeln!(
+            w,
+            "Threshold \"{}\" first failed at {} into the test, with {} users, on that second's figures: {}",
+            c.threshold,
+            crate::stats::health::offset(into.max(0.0)),
+            c.users,
+            c.message
+        )?;
+    }
     writeln!(w)?;
     writeln!(w, "{PERCENTILES_TITLE}")?;
     table(w, percentile_header("Name"), snap, percentile_row)?;

@@ -336,6 +336,8 @@ fn empty_snapshot_like() -> Snapshot {
         warnings: Vec::new(),
         generator: Default::default(),
         first_failure: None,
+        last_second: None,
+        threshold_crossings: Vec::new(),
     }
 }
 

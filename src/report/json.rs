@@ -142,6 +142,11 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "open_model": open_model,
         "warnings": snap.warnings,
         "generator": snap.generator,
+        "threshold_crossings": snap.threshold_crossings.iter().map(|c| {
+            let mut v = json!(c);
+            v["offset_s"] = json!(c.time - snap.stats_start.unwrap_or(c.time));
+            v
+        }).collect::<Vec<_>>(),
         "first_failure": snap.first_failure.as_ref().map(|f| {
             let mut v = json!(f);
             v["offset_s"] = json!(f.time - snap.stats_start.unwrap_or(f.time));

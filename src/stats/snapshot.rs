@@ -204,6 +204,35 @@ pub struct Snapshot {
     pub generator: GeneratorSnapshot,
     /// Where the run started to break: its first failed request.
     pub first_failure: Option<FirstFailure>,
+    /// The Aggregated figures of the last complete second alone, for judging thresholds
+    /// second by second (not sent to browsers).
+    #[serde(skip)]
+    pub last_second: Option<SecondSnapshot>,
+    /// The first second each threshold failed on that second's figures (filled in by the
+    /// run's lifecycle, which knows the thresholds).
+    pub threshold_crossings: Vec<ThresholdCrossing>,
+}
+
+/// One second's own Aggregated figures, as an entry (its rates are per that second; no
+/// average: the window keeps no sum).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondSnapshot {
+    /// The second (Unix seconds).
+    pub sec: u64,
+    pub total: EntrySnapshot,
+}
+
+/// The first second a threshold failed on that second's own figures.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ThresholdCrossing {
+    /// The threshold as written.
+    pub threshold: String,
+    /// The second's start, Unix seconds.
+    pub time: f64,
+    /// Users running then.
+    pub users: u32,
+    /// The second's figure against the limit: `p95 = 612 ms (limit < 500 ms)`.
+    pub message: String,
 }
 
 /// The first failed request of a run (since the statistics started): when, at what load,

@@ -202,6 +202,41 @@ impl Window {
     }
 }
 
+/// One complete second's own figures (not the window's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondFigures {
+    /// The second (Unix seconds).
+    pub sec: u64,
+    pub count: u64,
+    pub fails: u64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    /// One per requested quantile, ms.
+    pub percentiles: Vec<Option<f64>>,
+}
+
+impl Window {
+    /// The figures of the last complete second before `now`, if requests finished in it
+    /// and it is not in the drain (see `freeze`).
+    pub fn last_second(&mut self, now: f64, quantiles: &[f64]) -> Option<SecondFigures> {
+        let now_sec = now.floor() as u64;
+        self.roll(now_sec);
+        let s = self.done.back().filter(|s| s.sec + 1 == now_sec)?;
+        if self.frozen.is_some_and(|f| s.sec >= f) {
+            return None;
+        }
+        let values = sparse_quantiles(s.buckets.iter().copied(), s.count, quantiles);
+        Some(SecondFigures {
+            sec: s.sec,
+            count: s.count,
+            fails: s.fails,
+            min_ms: s.min_us as f64 / 1000.0,
+            max_ms: s.max_us as f64 / 1000.0,
+            percentiles: clamp_ms(values, s.min_us, s.max_us),
+        })
+    }
+}
+
 /// Quantiles over the union of several seconds' sparse buckets (ascending quantiles).
 fn window_quantiles(seconds: &[&Second], total: u64, qs: &[f64]) -> Vec<Option<u64>> {
     let mut merged: Vec<(u64, u64)> = seconds

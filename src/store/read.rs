@@ -138,6 +138,8 @@ impl Store {
                 warnings: serde_json::from_str(&run.warnings)?,
                 generator: serde_json::from_str(&run.generator)?,
                 first_failure: None,
+                last_second: None,
+                threshold_crossings: Vec::new(),
             },
             histograms,
             history,

@@ -206,6 +206,8 @@ pub(crate) mod tests {
             warnings: vec![],
             generator: Default::default(),
             first_failure: None,
+            last_second: None,
+            threshold_crossings: Vec::new(),
         }
     }
 

@@ -128,6 +128,7 @@ async fn record(
                                 tokio::spawn(async move { engine.stop().await });
                             }
                         }
+                        session.watch(&snap);
                         note(files.row(&snap));
                     }
                     // A search's test is saved by the search, as one run of kind `limit`.

@@ -64,12 +64,24 @@ async fn the_first_failure_is_marked_with_its_time_and_user_count() {
         a.users = Some(4);
         a.spawn_rate = Some(2.0);
         a.run_time = Some("3s".into());
+        a.thresholds = vec!["fail_ratio < 1%".into(), "p95 < 10s".into()];
         let settings = a.settings(None).unwrap();
         let mut out = Vec::new();
         let outcome = surge::headless::run(settings, &mut out, std::future::pending())
             .await
             .unwrap();
         let first = outcome.snapshot.first_failure.clone().expect("a failure");
+        // 1 request in 40 fails: the first whole second with a failure fails the 1 % ratio
+        // on its own figures; the p95 threshold never fails.
+        let crossings = &outcome.snapshot.threshold_crossings;
+        assert_eq!(crossings.len(), 1, "{crossings:?}");
+        let c = &crossings[0];
+        assert_eq!(c.threshold, "fail_ratio < 1%");
+        assert!(
+            c.time >= first.time.floor() && c.time <= outcome.snapshot.time,
+            "{c:?}"
+        );
+        assert!(c.message.starts_with("fail_ratio = "), "{c:?}");
         let start = outcome.snapshot.stats_start.unwrap();
         assert!(
             first.time >= start && first.time <= outcome.snapshot.time,
@@ -92,6 +104,14 @@ async fn the_first_failure_is_marked_with_its_time_and_user_count() {
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
                 .unwrap();
         assert_eq!(json["first_failure"]["users"], first.users);
+        assert_eq!(
+            json["threshold_crossings"][0]["threshold"],
+            "fail_ratio < 1%"
+        );
+        assert!(
+            text.contains("Threshold \"fail_ratio < 1%\" first failed at 0:0"),
+            "{text}"
+        );
         assert_eq!(json["first_failure"]["name"], "/fail-every/40");
         assert!(json["first_failure"]["offset_s"].as_f64().unwrap() >= 0.0);
     })

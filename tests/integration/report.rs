@@ -70,6 +70,8 @@ fn snapshot() -> Snapshot {
         warnings: vec![],
         generator: Default::default(),
         first_failure: None,
+        last_second: None,
+        threshold_crossings: Vec::new(),
     }
 }
 

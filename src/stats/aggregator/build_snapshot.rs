@@ -44,6 +44,29 @@ impl Aggregator {
             entries.push(snap);
         }
         let total = entry_snapshot("", "Aggregated", &mut self.total, &span);
+        let last_second =
+            self.total
+                .window
+                .last_second(now, &PERCENTILES)
+                .map(|f| SecondSnapshot {
+                    sec: f.sec,
+                    total: EntrySnapshot {
+                        method: String::new(),
+                        name: "Aggregated".to_string(),
+                        num_requests: f.count,
+                        num_failures: f.fails,
+                        avg_ms: None,
+                        min_ms: Some(f.min_ms),
+                        max_ms: Some(f.max_ms),
+                        avg_size: 0.0,
+                        total_rps: f.count as f64,
+                        total_fail_per_sec: f.fails as f64,
+                        current_rps: f.count as f64,
+                        current_fail_per_sec: f.fails as f64,
+                        current_percentiles: f.percentiles.clone(),
+                        percentiles: f.percentiles,
+                    },
+                });
         let mut failures: Vec<FailureSnapshot> = self
             .failures
             .iter()
@@ -122,6 +145,8 @@ impl Aggregator {
             warnings: self.warnings.clone(),
             generator: self.generator_snapshot(start),
             first_failure,
+            last_second,
+            threshold_crossings: Vec::new(),
         };
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);

@@ -73,6 +73,8 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
             warnings: vec![],
             generator: Default::default(),
             first_failure: None,
+            last_second: None,
+            threshold_crossings: Vec::new(),
         },
         histograms: vec![],
         history: vec![],
