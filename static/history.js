@@ -211,10 +211,14 @@
       const data = await api("/api/thresholds");
       const bar = $("#threshold-badges");
       bar.textContent = "";
+      const crossings = data.crossings || [];
+      // live.js marks them on the charts: where each threshold first failed, second by second.
+      if (global.SurgeDash) global.SurgeDash.state.crossings = crossings;
       for (const t of data.thresholds) {
         const state = t.passed == null ? "pending" : t.passed ? "pass" : "fail";
         const b = el("span", `threshold-badge threshold-${state}`, `${state === "pass" ? "✓" : state === "fail" ? "✗" : "…"} ${t.threshold}`);
-        b.title = t.message;
+        const c = crossings.find((x) => x.threshold === t.threshold);
+        b.title = c ? `${t.message}; first failed on one second's figures with ${c.users} users: ${c.message}` : t.message;
         bar.append(b);
       }
       bar.hidden = data.thresholds.length === 0;

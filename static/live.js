@@ -73,6 +73,12 @@
     // Where the run started to break: a one-second mark at its first failure.
     const f = s.first_failure;
     if (f) bands.push({ from: f.time, to: f.time + 1, label: "first failure" });
+    // Where each threshold first failed on one second's figures (history.js fetches them).
+    for (const c of state.crossings || []) {
+      if (s.stats_start != null && c.time >= s.stats_start) {
+        bands.push({ from: c.time, to: c.time + 1, label: `${c.threshold} failed` });
+      }
+    }
     // The step a breaking-point search is running now (limit.js keeps it in the state).
     const step = state.limitStep;
     if (step && s.state !== "stopped") {

@@ -282,12 +282,16 @@ pub async fn series_runs(
     ))
 }
 
-/// `GET /api/thresholds`: `{"thresholds": [ThresholdResult]}` on the latest snapshot.
+/// `GET /api/thresholds`: `{"thresholds": [ThresholdResult], "baseline", "crossings":
+/// [ThresholdCrossing]}` on the latest snapshot.
 pub async fn live_thresholds(State(state): State<AppState>) -> Json<Value> {
     let snap = state.engine.snapshot();
-    Json(
-        json!({"thresholds": state.history.evaluate(&snap, false), "baseline": state.history.baseline.as_ref().map(|b| b.title())}),
-    )
+    Json(json!({
+        "thresholds": state.history.evaluate(&snap, false),
+        "baseline": state.history.baseline.as_ref().map(|b| b.title()),
+        // The first second each threshold failed on that second's figures, this test.
+        "crossings": state.history.crossings(snap.run),
+    }))
 }
 
 /// How the dashboard's current (or last) run differs from `--baseline` in its settings.

@@ -320,3 +320,41 @@ async fn a_whole_test_through_the_api() {
     })
     .await;
 }
+
+/// A dashboard test with thresholds says, live, the first second each one failed on that
+/// second's figures (the page marks them on the charts and in the badges' titles).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_second_a_threshold_failed_is_told_live() {
+    within(30, async {
+        let target = Target::start();
+        let history = surge::web::history_api::HistoryState {
+            thresholds: vec![
+                surge::thresholds::parse("fail_ratio < 1%").unwrap(),
+                surge::thresholds::parse("p95 < 10s").unwrap(),
+            ],
+            ..surge::web::history_api::HistoryState::default()
+        };
+        let mut defaults = Defaults::empty();
+        defaults.host = Some(format!("{}/fail-every/2", target.url()));
+        let st = state(defaults).with_history(history);
+        let app = web::app(st.clone());
+        let a = swarm(&app, "user_count=2&spawn_rate=100").await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let crossings = loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let j = get(&app, "/api/thresholds").await.json();
+            if !j["crossings"].as_array().unwrap().is_empty() {
+                break j["crossings"].clone();
+            }
+        };
+        call(&app, "POST", "/stop", None).await;
+        assert_eq!(crossings.as_array().unwrap().len(), 1, "{crossings}");
+        assert_eq!(crossings[0]["threshold"], "fail_ratio < 1%");
+        assert_eq!(
+            crossings[0]["message"], "fail_ratio = 50 % (limit < 1 %)",
+            "{crossings}"
+        );
+        assert!(crossings[0]["users"].as_u64().unwrap() >= 1);
+    })
+    .await;
+}
