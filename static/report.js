@@ -117,6 +117,11 @@
       const rate = f.rate != null ? ` at ${fmtRate(f.rate)} starts/s` : "";
       lines.push(["info", `First failure at ${clock} with ${fmtInt(f.users)} users${rate}: ${f.method} ${f.name}: ${f.message}`]);
     }
+    for (const c of s.threshold_crossings || []) {
+      const into = Math.max(0, Math.round(c.time - (s.stats_start || c.time)));
+      const clock = `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
+      lines.push(["info", `Threshold "${c.threshold}" first failed at ${clock} with ${fmtInt(c.users)} users, on that second's figures: ${c.message}`]);
+    }
     const om = s.open_model;
     if (om) {
       const u = om.uncorrected_percentiles || [];
@@ -178,6 +183,7 @@
     }));
     // Where the run started to break: a one-second mark at its first failure.
     if (s.first_failure) bands.push({ from: s.first_failure.time, to: s.first_failure.time + 1, label: "first failure" });
+    for (const c of s.threshold_crossings || []) bands.push({ from: c.time, to: c.time + 1, label: `${c.threshold} failed` });
     for (const c of standardCharts($("#charts"))) {
       c.setPoints(history);
       c.setBands(bands);
