@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, DemoArgs, DemoCommand, RunArgs};
+use crate::cli::{Cli, Command, DemoArgs, DemoCommand, FindLimitArgs, RunArgs};
 use crate::config::Settings;
 use crate::demo::{self, DemoConfig};
 use crate::headless;
@@ -36,18 +36,21 @@ pub async fn run(cli: Cli) -> i32 {
                 Err(e) => usage_error(e),
             }
         }
-        Some(Command::FindLimit(args)) => {
-            let (settings, spec) = match args.spec(None) {
-                Ok(s) => s,
-                Err(e) => return usage_error(e),
-            };
-            let interrupt = Signals::listen().nth(1);
-            match crate::limit_cmd::run(settings, spec, &mut std::io::stdout(), interrupt).await {
-                Ok(code) => code,
-                Err(e) => usage_error(e),
-            }
-        }
+        Some(Command::FindLimit(args)) => find_limit(&args, None).await,
         None => run_test(&cli.run, None).await,
+    }
+}
+
+/// `surge find-limit` (and `surge demo find-limit`, with the demo's plan), until Ctrl-C.
+async fn find_limit(args: &FindLimitArgs, default_plan: Option<plan::Plan>) -> i32 {
+    let (settings, spec) = match args.spec(default_plan) {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let interrupt = Signals::listen().nth(1);
+    match crate::limit_cmd::run(settings, spec, &mut std::io::stdout(), interrupt).await {
+        Ok(code) => code,
+        Err(e) => usage_error(e),
     }
 }
 
@@ -269,15 +272,7 @@ async fn run_demo(args: DemoArgs) -> i32 {
         if search.run.thresholds.is_empty() {
             search.run.thresholds = vec!["p95 < 1s".into(), "fail_ratio < 10%".into()];
         }
-        let (settings, spec) = match search.spec(Some(plan)) {
-            Ok(s) => s,
-            Err(e) => return usage_error(e),
-        };
-        let interrupt = Signals::listen().nth(1);
-        match crate::limit_cmd::run(settings, spec, &mut std::io::stdout(), interrupt).await {
-            Ok(code) => code,
-            Err(e) => usage_error(e),
-        }
+        find_limit(&search, Some(plan)).await
     } else {
         if args.run.headless {
             println!("Demo target listening on {url}; running the demo plan against it.");
