@@ -55,6 +55,10 @@ pub async fn run_until<W: Write>(
         eprintln!("surge: warning: {why}");
     }
     let engine = Engine::new(settings.engine_config())?;
+    let _metrics = match settings.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, &engine, out).await?),
+        None => None,
+    };
     lifecycle::start(&engine, &settings)?;
     let mut snapshots = engine.subscribe();
     let mut last_table = tokio::time::Instant::now();
@@ -141,4 +145,51 @@ pub async fn run_until<W: Write>(
         thresholds: finished.judgement.thresholds.clone(),
         saved_as,
     })
+}
+
+/// Serves `GET /metrics` (Surge's statistics for Prometheus, from the latest snapshot) on
+/// `addr` until dropped.
+struct MetricsServer(tokio::task::JoinHandle<()>);
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn serve_metrics<W: Write>(
+    addr: std::net::SocketAddr,
+    engine: &Engine,
+    out: &mut W,
+) -> std::io::Result<MetricsServer> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("--metrics-listen {addr}: {e}")))?;
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() {
+        eprintln!(
+            "surge: warning: --metrics-listen {local}: anyone who can reach it can read this \
+             test's statistics (there is no login)"
+        );
+    }
+    writeln!(out, "Metrics for Prometheus: http://{local}/metrics")?;
+    let engine = engine.clone();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let engine = engine.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        crate::report::prometheus::CONTENT_TYPE,
+                    )],
+                    crate::report::prometheus::metrics(&engine.snapshot()),
+                )
+            }
+        }),
+    );
+    Ok(MetricsServer(tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })))
 }

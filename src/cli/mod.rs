@@ -250,6 +250,15 @@ pub struct RunArgs {
     /// Directory of the run history database (default: the user's data directory).
     #[arg(long, value_name = "DIR", env = "SURGE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Headless: serve Surge's own statistics for Prometheus at http://ADDR/metrics while
+    /// the test runs (the dashboard always has /metrics), e.g. 127.0.0.1:9464.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "SURGE_METRICS_LISTEN",
+        requires = "headless"
+    )]
+    pub metrics_listen: Option<String>,
 }
 
 /// Why the command line cannot be used (exit code 2).
@@ -385,6 +394,14 @@ impl RunArgs {
             label: self.label.clone().unwrap_or_default().trim().to_string(),
             html: self.html.clone(),
             data_dir: self.data_dir.clone(),
+            metrics_listen: match &self.metrics_listen {
+                Some(a) => Some(a.trim().parse().map_err(|_| {
+                    invalid(format!(
+                        "--metrics-listen: \"{a}\" is not an address and port, like 127.0.0.1:9464"
+                    ))
+                })?),
+                None => None,
+            },
             client: ClientConfig {
                 timeout,
                 insecure: self.insecure,

@@ -40,6 +40,8 @@ pub struct Settings {
     pub html: Option<PathBuf>,
     /// Where runs are saved; `None` = not saved (the binary fills in the default).
     pub data_dir: Option<PathBuf>,
+    /// Headless: where to serve `/metrics` (Prometheus) while the test runs.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Settings {

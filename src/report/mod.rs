@@ -10,6 +10,7 @@
 //! - [`comparison`]: the console tables (and CSV) of a comparison and of a series.
 //! - [`html`]: the data of the self-contained HTML report (thresholds, baseline comparison).
 //! - [`page`]: the report's page: its template, inlined scripts and style, and their policy.
+//! - [`prometheus`]: Surge's own statistics in Prometheus' text format (`GET /metrics`).
 //! - [`format`](mod@format): number, time and text formatting shared by the others.
 
 pub mod comparison;
@@ -19,6 +20,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod page;
+pub mod prometheus;
 
 pub use self::console::{print_summary, print_table, write_thresholds};
 pub use self::csv::{

@@ -191,6 +191,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/stats/requests", get(stats_api::requests))
+        .route("/metrics", get(stats_api::metrics))
         .route("/exceptions", get(stats_api::exceptions))
         .route("/tasks", get(stats_api::tasks))
         .route("/logs", get(stats_api::logs))

@@ -117,6 +117,18 @@ pub async fn requests(State(state): State<AppState>) -> Json<Value> {
     Json(requests_json(&state.engine.snapshot()))
 }
 
+/// `GET /metrics`: Surge's own statistics in Prometheus' text format (see
+/// `report::prometheus`), behind the same login as the rest of the dashboard.
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::report::prometheus::CONTENT_TYPE,
+        )],
+        crate::report::prometheus::metrics(&state.engine.snapshot()),
+    )
+}
+
 /// `GET /exceptions`: Locust's `{"exceptions": [{count, msg, traceback, nodes}]}`.
 pub async fn exceptions(State(state): State<AppState>) -> Json<Value> {
     let snap = state.engine.snapshot();

@@ -493,3 +493,40 @@ fn dashboard_and_conflicting_flags_exit_2_saying_how_to_fix_them() {
         "{stderr}"
     );
 }
+
+/// `--metrics-listen`: a headless run serves its statistics for Prometheus while it runs.
+#[test]
+fn a_headless_run_serves_metrics_for_prometheus() {
+    use crate::support::binary::{eventually, http, Surge};
+    let target = Target::start();
+    let url = format!("{}/delay?ms=5", target.url());
+    let mut surge = Surge::spawn(&[
+        "--headless",
+        "-H",
+        &url,
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "-t",
+        "4s",
+        "--only-summary",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    let at = surge.line_starting("Metrics for Prometheus: http://");
+    let addr = at.trim_end_matches("/metrics").to_string();
+    let answer = eventually(10, "requests in the metrics", || {
+        let a = http(&addr, "GET", "/metrics", &[]);
+        a.contains("surge_requests_total{method=\"GET\",name=\"/delay?ms=5\"}")
+            .then_some(a)
+    });
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+    assert!(answer.contains("text/plain; version=0.0.4"), "{answer}");
+    assert!(answer.contains("surge_users 2"), "{answer}");
+    let out = surge.wait(20);
+    assert_eq!(out.code, Some(0), "{out:?}");
+}

@@ -360,3 +360,83 @@ async fn the_first_second_a_threshold_failed_is_told_live() {
     })
     .await;
 }
+
+/// `GET /metrics`: Surge's own statistics in Prometheus' text format, whose counters equal
+/// the final statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_in_prometheus_format_equal_the_statistics() {
+    within(30, async {
+        let target = Target::start();
+        let app = web::app(state(plan_defaults(&target.url())));
+        let a = swarm(&app, "user_count=2&spawn_rate=100").await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        call(&app, "POST", "/stop", None).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let stats = get(&app, "/stats/requests").await.json();
+        let m = get(&app, "/metrics").await;
+        assert_eq!(m.status, StatusCode::OK);
+        assert_eq!(
+            m.header(header::CONTENT_TYPE),
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        // Every sample line: `name{labels} value`, each name declared by a TYPE line first.
+        let mut typed = std::collections::HashSet::new();
+        let mut samples = std::collections::HashMap::new();
+        for line in m.body.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                typed.insert(rest.split(' ').next().unwrap().to_string());
+                continue;
+            }
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let (series, v) = line.rsplit_once(' ').expect(line);
+            let name = series.split('{').next().unwrap();
+            let base = name.trim_end_matches("_sum").trim_end_matches("_count");
+            assert!(
+                typed.contains(name) || typed.contains(base),
+                "untyped: {line}"
+            );
+            let v: f64 = if v == "NaN" {
+                f64::NAN
+            } else {
+                v.parse().expect(line)
+            };
+            samples.insert(series.to_string(), v);
+        }
+        let rows = stats["stats"].as_array().unwrap();
+        assert!(rows.len() >= 2, "{stats}");
+        for row in rows.iter().filter(|r| r["name"] != "Aggregated") {
+            let labels = format!(
+                "{{method=\"{}\",name=\"{}\"}}",
+                row["method"].as_str().unwrap(),
+                row["name"].as_str().unwrap()
+            );
+            assert_eq!(
+                samples[&format!("surge_requests_total{labels}")],
+                row["num_requests"].as_f64().unwrap(),
+                "{labels}"
+            );
+            assert_eq!(
+                samples[&format!("surge_failures_total{labels}")],
+                row["num_failures"].as_f64().unwrap(),
+                "{labels}"
+            );
+            assert_eq!(
+                samples[&format!("surge_response_time_seconds_count{labels}")],
+                row["num_requests"].as_f64().unwrap()
+            );
+            let p50 = samples[&format!(
+                "surge_response_time_seconds{{method=\"{}\",name=\"{}\",quantile=\"0.5\"}}",
+                row["method"].as_str().unwrap(),
+                row["name"].as_str().unwrap()
+            )];
+            assert!((p50 * 1000.0 - row["median_response_time"].as_f64().unwrap()).abs() < 1.0);
+        }
+        assert_eq!(samples["surge_state{state=\"stopped\"}"], 1.0);
+        assert_eq!(samples["surge_state{state=\"running\"}"], 0.0);
+        assert_eq!(samples["surge_run"], 1.0);
+    })
+    .await;
+}
