@@ -6,8 +6,10 @@
 //!
 //! - [`target`]: the routes and the latency/connection-limit model (documented there).
 //! - [`shop`]: the demo shop's in-memory tokens, orders and connection pool.
+//! - [`metrics`]: its `GET /metrics` (requests by status, the pool, the process).
 //! - [`DEMO_PLAN`]: `plans/demo.toml`, a ready plan exercising every route.
 
+pub mod metrics;
 pub mod shop;
 pub mod target;
 

@@ -13,6 +13,8 @@
 //! is uniform in 0.9..1.1. So latency grows linearly with concurrency, up to twice the base
 //! just before the pool runs out. Base latencies: `/login` 20 ms, stock 10 ms, `POST /orders`
 //! 25 ms, `GET /orders/{id}` 6 ms, best-sellers 150 ms, highest-spenders 250 ms.
+//!
+//! `GET /metrics` tells the server's side in Prometheus' text format (`demo::metrics`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::metrics::Counters;
 use super::shop::{price_of, stock_of, Connection, OrderLine, Shop, CATALOG};
 use super::DemoConfig;
 
@@ -61,6 +64,7 @@ impl Endpoint {
 struct AppState {
     cfg: Arc<DemoConfig>,
     shop: Arc<Shop>,
+    counters: Arc<Counters>,
 }
 
 /// Build the router with fresh state (each call is an independent target).
@@ -68,6 +72,7 @@ pub fn app(cfg: DemoConfig) -> Router {
     let state = AppState {
         cfg: Arc::new(cfg),
         shop: Arc::new(Shop::default()),
+        counters: Arc::default(),
     };
     Router::new()
         .route("/login", post(login))
@@ -76,8 +81,36 @@ pub fn app(cfg: DemoConfig) -> Router {
         .route("/orders/{id}", get(get_order))
         .route("/orders/reports/best-sellers", get(best_sellers))
         .route("/orders/reports/highest-spenders", get(highest_spenders))
+        .route("/metrics", get(metrics))
         .fallback(|| async { detail(StatusCode::NOT_FOUND, "Not Found") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
+}
+
+/// Every answer counted by status, for `/metrics`; a refused connection too.
+async fn count(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    state.counters.answered(res.status().as_u16());
+    res
+}
+
+/// `GET /metrics`: the target's side in Prometheus' text format (see `demo::metrics`).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state
+        .counters
+        .exposition(state.shop.in_flight(), state.cfg.db_connections.max(1));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// A FastAPI-style error: `{"detail": "..."}`.
@@ -85,8 +118,9 @@ fn detail(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "detail": msg.into() }))).into_response()
 }
 
-/// MySQL's answer when every connection is taken.
-fn too_many_connections() -> Response {
+/// MySQL's answer when every connection is taken (counted for `/metrics`).
+fn too_many_connections(state: &AppState) -> Response {
+    state.counters.refused();
     let body = json!({ "error": "(OperationalError) 1040: Too many connections" });
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
@@ -130,7 +164,7 @@ fn parse_json(body: &[u8]) -> Result<Value, BadBody> {
 
 async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let Some(_conn) = db(&state, Endpoint::Login).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     let value = match parse_json(&body) {
         Ok(v) => v,
@@ -157,7 +191,7 @@ async fn stock(
     headers: HeaderMap,
 ) -> Response {
     let Some(_conn) = db(&state, Endpoint::Stock).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     if token_user(&state, &headers).is_none() {
         return detail(StatusCode::UNAUTHORIZED, "missing or invalid x-token");
@@ -215,7 +249,7 @@ fn order_lines(value: &Value) -> Result<Vec<OrderLine>, BadBody> {
 
 async fn create_order(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(_conn) = db(&state, Endpoint::CreateOrder).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     let lines = match parse_json(&body).and_then(|value| order_lines(&value)) {
         Ok(l) => l,
@@ -229,7 +263,7 @@ async fn create_order(State(state): State<AppState>, headers: HeaderMap, body: B
 
 async fn get_order(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(_conn) = db(&state, Endpoint::GetOrder).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     let Ok(n) = id.parse::<u64>() else {
         return detail(
@@ -245,7 +279,7 @@ async fn get_order(State(state): State<AppState>, Path(id): Path<String>) -> Res
 
 async fn best_sellers(State(state): State<AppState>) -> Response {
     let Some(_conn) = db(&state, Endpoint::BestSellers).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     let rows: Vec<Value> = state
         .shop
@@ -261,7 +295,7 @@ async fn best_sellers(State(state): State<AppState>) -> Response {
 
 async fn highest_spenders(State(state): State<AppState>) -> Response {
     let Some(_conn) = db(&state, Endpoint::HighestSpenders).await else {
-        return too_many_connections();
+        return too_many_connections(&state);
     };
     let rows: Vec<Value> = state
         .shop

@@ -224,6 +224,77 @@ async fn too_many_connections_answers_mysql_error_1040() {
     );
 }
 
+/// `GET /metrics`: answers by status, the pool and its ceiling, the refusals, the process.
+#[tokio::test]
+async fn metrics_tell_the_servers_side() {
+    let app = app(DemoConfig {
+        db_connections: 2,
+        latency_scale: 0.1,
+    });
+    let results = burst(&app, "/orders/reports/best-sellers", 10).await;
+    let refused = results
+        .iter()
+        .filter(|r| r.0 == StatusCode::INTERNAL_SERVER_ERROR)
+        .count();
+    let ok = results.len() - refused;
+    let res = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let sample = |name: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+            .and_then(|v| v.parse().ok())
+    };
+    assert_eq!(
+        sample("http_requests_total{status=\"200\"}"),
+        Some(ok as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample("http_requests_total{status=\"500\"}"),
+        Some(refused as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample("db_connections_refused_total"),
+        Some(refused as f64),
+        "{text}"
+    );
+    assert_eq!(sample("db_connections_max"), Some(2.0), "{text}");
+    assert_eq!(sample("db_connections_in_use"), Some(0.0), "{text}");
+    assert!(refused > 0, "{results:?}");
+    #[cfg(target_os = "linux")]
+    {
+        assert!(
+            sample("process_cpu_seconds_total").is_some_and(|v| v >= 0.0),
+            "{text}"
+        );
+        assert!(
+            sample("process_resident_memory_bytes").is_some_and(|v| v > 1e6),
+            "{text}"
+        );
+    }
+    // Every sample's family is declared first.
+    let mut typed = Vec::new();
+    for l in text.lines() {
+        match l.strip_prefix("# TYPE ") {
+            Some(t) => typed.push(t.split(' ').next().unwrap().to_string()),
+            None if !l.starts_with('#') => {
+                let fam = l.split(['{', ' ']).next().unwrap();
+                assert!(typed.iter().any(|t| t == fam), "{l}");
+            }
+            None => {}
+        }
+    }
+}
+
 #[tokio::test]
 async fn latency_grows_with_concurrency() {
     let app = app(DemoConfig {
