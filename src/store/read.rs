@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::record::Breaking;
 use super::{
     record, EndpointStats, ListFilter, RunRecord, RunSource, RunSummary, Store, StoreError,
     StoredOpenModel,
@@ -110,6 +111,12 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let total =
             total.ok_or_else(|| StoreError::Task(format!("run {id} has no Aggregated row")))?;
+        let breaking: Breaking = run
+            .breaking
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default();
         Ok(RunRecord {
             id,
             label: run.label,
@@ -137,9 +144,9 @@ impl Store {
                     .transpose()?,
                 warnings: serde_json::from_str(&run.warnings)?,
                 generator: serde_json::from_str(&run.generator)?,
-                first_failure: None,
+                first_failure: breaking.first_failure,
                 last_second: None,
-                threshold_crossings: Vec::new(),
+                threshold_crossings: breaking.threshold_crossings,
             },
             histograms,
             history,
@@ -198,6 +205,7 @@ struct RunRow {
     thresholds: String,
     surge_version: String,
     limit_json: Option<String>,
+    breaking: Option<String>,
 }
 
 impl RunRow {
@@ -227,6 +235,7 @@ impl RunRow {
             thresholds: row.get("thresholds")?,
             surge_version: row.get("surge_version")?,
             limit_json: row.get("limit_json")?,
+            breaking: row.get("breaking")?,
         })
     }
 

@@ -157,3 +157,12 @@ pub struct RunSummary {
     /// `None` when the run had no thresholds.
     pub thresholds_passed: Option<bool>,
 }
+
+/// Where a saved run started to break, as stored (`runs.breaking`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Breaking {
+    #[serde(default)]
+    pub first_failure: Option<crate::stats::FirstFailure>,
+    #[serde(default)]
+    pub threshold_crossings: Vec<crate::stats::ThresholdCrossing>,
+}

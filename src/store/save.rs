@@ -3,6 +3,7 @@
 
 use rusqlite::params;
 
+use super::record::Breaking;
 use super::{RunRecord, Store, StoreError, StoredOpenModel};
 
 impl Store {
@@ -15,8 +16,9 @@ impl Store {
         tx.execute(
             "INSERT INTO runs (started_at, ended_at, host, label, source, interrupted, plan_text,
                 params, users, rate, num_requests, num_failures, rps, p95_ms, user_count,
-                open_model, warnings, thresholds, surge_version, generator, drain_start, limit_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                open_model, warnings, thresholds, surge_version, generator, drain_start, limit_json,
+                breaking)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             params![
                 r.started_at(),
                 r.ended_at(),
@@ -40,6 +42,10 @@ impl Store {
                 serde_json::to_string(&s.generator)?,
                 s.drain_start,
                 r.limit.as_ref().map(serde_json::to_string).transpose()?,
+                serde_json::to_string(&Breaking {
+                    first_failure: s.first_failure.clone(),
+                    threshold_crossings: s.threshold_crossings.clone(),
+                })?,
             ],
         )?;
         let id = tx.last_insert_rowid();

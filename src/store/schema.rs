@@ -106,6 +106,12 @@ fn v4(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE runs ADD COLUMN limit_json TEXT;")
 }
 
+/// Schema version 5: where a run started to break (`runs.breaking`: its first failure and
+/// each threshold's first failing second, as JSON).
+fn v5(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE runs ADD COLUMN breaking TEXT;")
+}
+
 fn v1(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(V1)
 }
@@ -118,7 +124,7 @@ fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<b
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Every migration, in order; the schema version is their count.
-const MIGRATIONS: [Migration; 4] = [v1, v2, v3, v4];
+const MIGRATIONS: [Migration; 5] = [v1, v2, v3, v4, v5];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -65,6 +65,7 @@ async fn the_first_failure_is_marked_with_its_time_and_user_count() {
         a.spawn_rate = Some(2.0);
         a.run_time = Some("3s".into());
         a.thresholds = vec!["fail_ratio < 1%".into(), "p95 < 10s".into()];
+        a.data_dir = Some(dir.path().join("data"));
         let settings = a.settings(None).unwrap();
         let mut out = Vec::new();
         let outcome = surge::headless::run(settings, &mut out, std::future::pending())
@@ -108,6 +109,15 @@ async fn the_first_failure_is_marked_with_its_time_and_user_count() {
             json["threshold_crossings"][0]["threshold"],
             "fail_ratio < 1%"
         );
+        // The history keeps both: `surge runs show` tells them again.
+        let store = surge::store::Store::open(&dir.path().join("data")).unwrap();
+        let saved = store.load(outcome.saved_as.expect("saved")).unwrap();
+        assert_eq!(saved.snapshot.first_failure.as_ref(), Some(&first));
+        assert_eq!(&saved.snapshot.threshold_crossings, crossings);
+        let mut shown = Vec::new();
+        surge::report::print_summary(&mut shown, &saved.snapshot).unwrap();
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(shown.contains(&line), "{shown}");
         assert!(
             text.contains("Threshold \"fail_ratio < 1%\" first failed at 0:0"),
             "{text}"
