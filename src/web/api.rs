@@ -132,6 +132,13 @@ pub async fn swarm(
             ApiError::BadRequest(e.body_text())
         }
     })?;
+    if state.limit.running() {
+        let e = ApiError::Conflict(
+            "a search for the limit is running and sets the load itself: stop it first".into(),
+        );
+        state.logs.warning(format!("Swarm refused: {e}"));
+        return Err(e);
+    }
     let result = form
         .validate(&state.defaults)
         .and_then(|s| match state.engine.state() {

@@ -54,6 +54,11 @@ impl LimitBoard {
         self.0.lock().map(|b| json!(&*b)).unwrap_or(Value::Null)
     }
 
+    /// Whether a search is running now.
+    pub fn running(&self) -> bool {
+        self.0.lock().is_ok_and(|b| b.running)
+    }
+
     /// Whether run `run` of the engine is a search's (saved by the search, not the
     /// recorder).
     pub fn owns(&self, run: u32) -> bool {
@@ -144,6 +149,11 @@ pub async fn start(
 }
 
 fn begin(state: &AppState, form: &LimitForm) -> Result<Json<Value>, ApiError> {
+    if state.limit.running() {
+        return Err(ApiError::Conflict(
+            "a search is running: stop it before starting another".into(),
+        ));
+    }
     if !matches!(state.engine.state(), RunState::Ready | RunState::Stopped) {
         return Err(ApiError::Conflict(
             "a test is running: stop it before finding the limit".into(),

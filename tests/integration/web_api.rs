@@ -440,3 +440,65 @@ async fn metrics_in_prometheus_format_equal_the_statistics() {
     })
     .await;
 }
+
+/// `POST /find-limit`: a bad field is a 400 naming it; while a search runs, another search
+/// and `/swarm` are refused (it sets the load itself); Stop ends it with what it knows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_from_the_api_is_checked_guarded_and_stoppable() {
+    within(40, async {
+        let target = Target::start();
+        let app = web::app(state(Defaults::empty()));
+        let host = format!("{}/ok", target.url());
+        for (form, field) in [
+            (
+                format!("host={host}&thresholds=p95+%3C&step_time=1s"),
+                "thresholds",
+            ),
+            (
+                format!("host={host}&thresholds=p95+%3C+1s&resolution=0%25"),
+                "resolution",
+            ),
+            (
+                format!("host={host}&thresholds=p95+%3C+1s&step_time=soon"),
+                "step_time",
+            ),
+            (
+                format!("host={host}&thresholds=p95+%3C+1s&max_users=1.5"),
+                "max_users",
+            ),
+            ("host=localhost:1&thresholds=p95+%3C+1s".to_string(), "host"),
+        ] {
+            let a = call(&app, "POST", "/find-limit", Some(&form)).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{form}: {}", a.body);
+            assert_eq!(a.json()["field"], field, "{form}: {}", a.body);
+        }
+        let form = format!("host={host}&thresholds=p95+%3C+1s&start=2&max_users=64&step_time=2s");
+        let a = call(&app, "POST", "/find-limit", Some(&form)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let again = call(&app, "POST", "/find-limit", Some(&form)).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+        let s = swarm(&app, "user_count=5&spawn_rate=5").await;
+        assert_eq!(s.status, StatusCode::CONFLICT, "{}", s.body);
+        let board = get(&app, "/find-limit").await.json();
+        assert_eq!(board["running"], true, "{board}");
+        assert_eq!(board["model"], "users");
+        assert!(board["plan"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Finding the limit: users from 2 up to 64"));
+        // Let the first step (2 s) end, then stop.
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        call(&app, "POST", "/stop", None).await;
+        let board = loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let b = get(&app, "/find-limit").await.json();
+            if b["running"] == false {
+                break b;
+            }
+        };
+        assert_eq!(board["result"]["interrupted"], true, "{board}");
+        assert!(board["steps"].as_array().unwrap().len() >= 1, "{board}");
+        assert!(board["error"].is_null(), "{board}");
+    })
+    .await;
+}
