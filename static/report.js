@@ -110,17 +110,18 @@
     const lines = (s.warnings || []).map((w) => ["warn", `⚠ ${w}`]);
     // Each overload range of the generator (Surge itself, or the machine busy elsewhere).
     for (const r of (s.generator && s.generator.ranges) || []) lines.push(["warn", `⚠ ${r.message}`]);
+    // `m:ss` into the test.
+    const clock = (t) => {
+      const into = Math.max(0, Math.round(t - (s.stats_start || t)));
+      return `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
+    };
     const f = s.first_failure;
     if (f) {
-      const into = Math.max(0, Math.round(f.time - (s.stats_start || f.time)));
-      const clock = `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
       const rate = f.rate != null ? ` at ${fmtRate(f.rate)} starts/s` : "";
-      lines.push(["info", `First failure at ${clock} with ${fmtInt(f.users)} users${rate}: ${f.method} ${f.name}: ${f.message}`]);
+      lines.push(["info", `First failure at ${clock(f.time)} with ${fmtInt(f.users)} users${rate}: ${f.method} ${f.name}: ${f.message}`]);
     }
     for (const c of s.threshold_crossings || []) {
-      const into = Math.max(0, Math.round(c.time - (s.stats_start || c.time)));
-      const clock = `${Math.floor(into / 60)}:${String(into % 60).padStart(2, "0")}`;
-      lines.push(["info", `Threshold "${c.threshold}" first failed at ${clock} with ${fmtInt(c.users)} users, on that second's figures: ${c.message}`]);
+      lines.push(["info", `Threshold "${c.threshold}" first failed at ${clock(c.time)} with ${fmtInt(c.users)} users, on that second's figures: ${c.message}`]);
     }
     const om = s.open_model;
     if (om) {

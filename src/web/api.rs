@@ -235,12 +235,12 @@ pub(super) fn params_for_host(
     state: &AppState,
     host: Option<&str>,
 ) -> Result<(RunParams, Option<String>), ApiError> {
-    let mut s = Swarm::default();
-    if let Some(h) = host.map(str::trim).filter(|h| !h.is_empty()) {
-        crate::base_url::parse(h).map_err(|e| ApiError::field("host", e.to_string()))?;
-        s.host = Some(h.to_string());
-    }
-    params_for(state, &s)
+    // The start form's own check of the host field, and nothing else of it.
+    let form = SwarmForm {
+        host: host.map(str::to_string),
+        ..SwarmForm::default()
+    };
+    params_for(state, &form.validate(&state.defaults)?)
 }
 
 fn only_scenario(plan: &Plan, name: &str) -> Plan {

@@ -131,15 +131,15 @@ async fn record(
                         session.watch(&snap);
                         note(files.row(&snap));
                     }
-                    // A search's test is saved by the search, as one run of kind `limit`.
-                    RunState::Stopped if snap.run > *handled.borrow() && searches.owns(snap.run) => {
-                        last = Some(snap.clone());
-                        note(files.write_final(&snap));
-                        handled.send_replace(snap.run);
-                    }
                     RunState::Stopped if snap.run > *handled.borrow() => {
                         last = Some(snap.clone());
-                        note(end_test(&engine, &session, &logs, &mut files, snap.clone()).await);
+                        // A search's test is saved by the search, as one run of kind `limit`.
+                        let done = if searches.owns(snap.run) {
+                            files.write_final(&snap)
+                        } else {
+                            end_test(&engine, &session, &logs, &mut files, snap.clone()).await
+                        };
+                        note(done);
                         handled.send_replace(snap.run);
                     }
                     _ => {}

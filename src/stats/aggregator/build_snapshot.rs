@@ -110,22 +110,13 @@ impl Aggregator {
         let first_failure = failures
             .iter()
             .min_by(|a, b| a.first_seen.total_cmp(&b.first_seen))
-            .map(|f| {
-                // The users at the first tick after the failure (the load that met it,
-                // within a second); this tick's when it is that recent.
-                let users = self
-                    .history
-                    .iter()
-                    .find(|p| p.run == info.run && p.time as f64 > f.first_seen)
-                    .map_or(info.user_count, |p| p.user_count);
-                FirstFailure {
-                    time: f.first_seen,
-                    users,
-                    rate: info.target_rate,
-                    method: f.method.clone(),
-                    name: f.name.clone(),
-                    message: f.message.clone(),
-                }
+            .map(|f| FirstFailure {
+                time: f.first_seen,
+                users: self.users_after(info, f.first_seen),
+                rate: info.target_rate,
+                method: f.method.clone(),
+                name: f.name.clone(),
+                message: f.message.clone(),
             });
         let snapshot = Snapshot {
             seq: self.seq,
@@ -151,6 +142,28 @@ impl Aggregator {
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);
         snapshot
+    }
+
+    /// The users at the first tick after `time` (the load that met a failure then, within a
+    /// second); this tick's when it is that recent. Once found in the history it is kept,
+    /// so that the history is not searched again every tick.
+    fn users_after(&mut self, info: &RunInfo, time: f64) -> u32 {
+        if let Some((t, run, users)) = self.users_after_cache {
+            if t == time && run == info.run {
+                return users;
+            }
+        }
+        match self
+            .history
+            .iter()
+            .find(|p| p.run == info.run && p.time as f64 > time)
+        {
+            Some(p) => {
+                self.users_after_cache = Some((time, info.run, p.user_count));
+                p.user_count
+            }
+            None => info.user_count,
+        }
     }
 
     /// The last tick's health figures, with each range's warning worded.

@@ -112,6 +112,8 @@ pub struct Aggregator {
     /// The health figures of the last tick.
     generator: GeneratorSnapshot,
     seq: u64,
+    /// The first failure's time, run and the users found after it (see `users_after`).
+    users_after_cache: Option<(f64, u32, u32)>,
 }
 
 impl Aggregator {
@@ -135,6 +137,7 @@ impl Aggregator {
             health: HealthTracker::default(),
             generator: GeneratorSnapshot::default(),
             seq: 0,
+            users_after_cache: None,
         }
     }
 
