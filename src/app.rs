@@ -230,6 +230,22 @@ impl Listener {
     }
 }
 
+/// The demo plan, scraping the demo target's own `/metrics` every 2 s: the first run a
+/// newcomer sees has the server's side (its connection pool filling up) beside the load.
+fn demo_plan(url: &str) -> Result<plan::Plan, String> {
+    let mut plan = plan::parse(demo::DEMO_PLAN, Path::new("plans/demo.toml"))
+        .map_err(|e| format!("built-in demo plan: {e}"))?;
+    let metrics = crate::scrape::Source::new(
+        &format!("{url}/metrics"),
+        Some("demo target"),
+        Some(std::time::Duration::from_secs(2)),
+        Vec::new(),
+    )
+    .map_err(|e| format!("demo metrics: {e}"))?;
+    plan.metrics.push(metrics);
+    Ok(plan)
+}
+
 async fn run_demo(args: DemoArgs) -> i32 {
     let cfg = DemoConfig {
         db_connections: args.db_connections.max(1),
@@ -263,9 +279,9 @@ async fn run_demo(args: DemoArgs) -> i32 {
         0
     } else if let Some(DemoCommand::FindLimit(search)) = &args.search {
         println!("Demo target listening on {url} (database pool: {} connections); finding its limit with the demo plan.", args.db_connections);
-        let plan = match plan::parse(demo::DEMO_PLAN, Path::new("plans/demo.toml")) {
+        let plan = match demo_plan(&url) {
             Ok(p) => p,
-            Err(e) => return usage_error(format!("built-in demo plan: {e}")),
+            Err(e) => return usage_error(e),
         };
         let mut search = (**search).clone();
         search.run.host = Some(url);
@@ -279,9 +295,9 @@ async fn run_demo(args: DemoArgs) -> i32 {
         } else {
             println!("Demo target listening on {url}; the dashboard has the demo plan loaded.");
         }
-        let plan = match plan::parse(demo::DEMO_PLAN, Path::new("plans/demo.toml")) {
+        let plan = match demo_plan(&url) {
             Ok(p) => p,
-            Err(e) => return usage_error(format!("built-in demo plan: {e}")),
+            Err(e) => return usage_error(e),
         };
         let mut run = args.run.clone();
         run.host = Some(url);

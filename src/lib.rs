@@ -7,6 +7,8 @@
 //!   redirects, timeouts) and its failure enum.
 //! - [`engine`]: virtual users on worker threads, spawn/ramp/stages/open-model scheduling, and
 //!   the control API (start, change users or rate, stop, reset, snapshot).
+//! - [`scrape`]: the target's Prometheus metrics read into series beside the load
+//!   (parsing, rates, built-in views), for the engine's scraper.
 //! - [`stats`]: per-worker recording, timed merge, HdrHistogram entries, failure grouping,
 //!   per-second history and snapshots.
 //! - [`report`]: console tables, Locust-compatible CSV files and the JSON summary.
@@ -45,6 +47,7 @@ pub mod limit_cmd;
 pub mod plan;
 pub mod report;
 pub mod runs_cmd;
+pub mod scrape;
 pub mod stats;
 pub mod store;
 pub mod targets;

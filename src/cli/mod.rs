@@ -259,6 +259,10 @@ pub struct RunArgs {
         requires = "headless"
     )]
     pub metrics_listen: Option<String>,
+    /// Scrape the target's Prometheus endpoint at URL during the test (repeatable; every
+    /// 5 s) and chart it beside the load, e.g. http://127.0.0.1:8000/metrics.
+    #[arg(long = "metrics", value_name = "URL")]
+    pub metrics: Vec<String>,
 }
 
 /// Why the command line cannot be used (exit code 2).
@@ -387,7 +391,14 @@ impl RunArgs {
             }),
             false => None,
         };
+        let metrics = self
+            .metrics
+            .iter()
+            .map(|u| crate::scrape::Source::new(u, None, None, Vec::new()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("--metrics: {e}")))?;
         Ok(Settings {
+            metrics,
             thresholds,
             abort,
             baseline: self.baseline.clone(),

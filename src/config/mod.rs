@@ -42,6 +42,15 @@ pub struct Settings {
     pub data_dir: Option<PathBuf>,
     /// Headless: where to serve `/metrics` (Prometheus) while the test runs.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `--metrics URL`: the target's endpoints to scrape, after the plan's `[[metrics]]`.
+    pub metrics: Vec<crate::scrape::Source>,
+}
+
+impl Settings {
+    /// Every metrics source of a test of `plan`: the plan's, then `--metrics`.
+    pub fn metrics_for(&self, plan: &crate::plan::Plan) -> Vec<crate::scrape::Source> {
+        crate::scrape::combine(&plan.metrics, &self.metrics)
+    }
 }
 
 impl Settings {

@@ -37,6 +37,8 @@ pub struct Controller {
     pub status: Arc<Status>,
     pub stop_timeout: Duration,
     run: Option<ActiveRun>,
+    /// The test's metrics scrapers (aborted when dropped).
+    scraping: Option<super::scraper::Scraping>,
 }
 
 impl Controller {
@@ -52,6 +54,7 @@ impl Controller {
             status,
             stop_timeout,
             run: None,
+            scraping: None,
         }
     }
 
@@ -128,6 +131,10 @@ impl Controller {
             .map(|s| (s.weight, s.fixed_count))
             .collect();
         self.status.begin(&p);
+        self.scraping = self
+            .status
+            .board()
+            .map(|b| super::scraper::start(b, &p.client));
         let _ = self.agg.send(AggMsg::Start);
         for w in &self.workers {
             let _ = w.send(WorkerCmd::Begin(ctx.clone()));
@@ -242,6 +249,8 @@ impl Controller {
             for rx in acks {
                 let _ = rx.await;
             }
+            // Scraping stops with the test: its board keeps what it read.
+            self.scraping = None;
             // The target rate stays until the next start: the final snapshot keeps its
             // open-model figures. The state is stored now (the final snapshot says
             // "stopped") but announced only once that snapshot is published.

@@ -10,6 +10,8 @@
 //! - `mix`: which scenario each new user belongs to.
 //! - `publisher`: the task that merges worker statistics (through `stats::Aggregator`) and
 //!   publishes snapshots.
+//! - `scraper`: the target's Prometheus endpoints, fetched on their own tasks during a test
+//!   (read by `crate::scrape` into the test's board).
 //!
 //! [`Engine`] is the control API used by the headless runner and the dashboard alike.
 
@@ -21,6 +23,7 @@ pub mod outcome;
 mod precise;
 mod publisher;
 mod run;
+mod scraper;
 pub mod step;
 mod threads;
 mod urls;
@@ -71,6 +74,8 @@ pub struct RunParams {
     pub load: LoadProfile,
     pub run_time: Option<Duration>,
     pub client: ClientConfig,
+    /// The target's metrics endpoints, scraped while the test runs.
+    pub metrics: Vec<crate::scrape::Source>,
 }
 
 /// Why the engine refused a command.
@@ -137,6 +142,8 @@ pub(crate) struct Status {
     run: AtomicU32,
     host: Mutex<String>,
     rate: Mutex<Option<f64>>,
+    /// The current test's scraped server metrics (`None`: it scrapes nothing).
+    board: Mutex<Option<Arc<crate::scrape::Board>>>,
     state_tx: watch::Sender<RunState>,
 }
 
@@ -183,6 +190,14 @@ impl Status {
             LoadProfile::Open { rate, .. } => Some(rate),
             _ => None,
         });
+        if let Ok(mut b) = self.board.lock() {
+            *b = (!p.metrics.is_empty()).then(|| Arc::new(crate::scrape::Board::new(&p.metrics)));
+        }
+    }
+
+    /// The current (or last) test's board.
+    fn board(&self) -> Option<Arc<crate::scrape::Board>> {
+        self.board.lock().ok().and_then(|b| b.clone())
     }
 
     fn info(&self) -> crate::stats::RunInfo {
@@ -221,6 +236,7 @@ impl Engine {
             run: AtomicU32::new(0),
             host: Mutex::new(String::new()),
             rate: Mutex::new(None),
+            board: Mutex::new(None),
             state_tx,
         });
         let (agg_tx, agg_rx) = mpsc::unbounded_channel();

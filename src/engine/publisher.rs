@@ -30,7 +30,12 @@ pub async fn run(
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let publish = |agg: &mut Aggregator| {
-        let snap = Arc::new(agg.snapshot(unix_now(), &status.info()));
+        let mut snap = agg.snapshot(unix_now(), &status.info());
+        if let Some(board) = status.board() {
+            snap.warnings.extend(board.warnings());
+            snap.server = Some(crate::scrape::ServerBoard(board));
+        }
+        let snap = Arc::new(snap);
         tx.send_replace(snap.clone());
         snap
     };

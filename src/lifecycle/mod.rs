@@ -51,5 +51,6 @@ pub fn start(engine: &Engine, settings: &Settings) -> Result<(), EngineError> {
         load: settings.load.clone(),
         run_time: settings.run_time,
         client: settings.client.clone(),
+        metrics: settings.metrics_for(&settings.plan),
     })
 }

@@ -118,8 +118,9 @@ impl Session {
             user_count: snap.user_count,
             run: snap.run,
             host: String::new(),
-            stats_start: snap.stats_start,
-            stats_end: snap.stats_end,
+            // A server threshold reads the points scraped since this second began.
+            stats_start: Some(second.sec as f64),
+            stats_end: Some(snap.time),
             drain_start: snap.drain_start,
             entries: Vec::new(),
             total: second.total.clone(),
@@ -131,6 +132,7 @@ impl Session {
             first_failure: None,
             last_second: None,
             threshold_crossings: Vec::new(),
+            server: snap.server.clone(),
         };
         let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
         for (i, t) in self.thresholds.iter().enumerate() {

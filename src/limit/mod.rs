@@ -182,6 +182,7 @@ pub async fn run<W: Write>(
         load: settings.load.clone(),
         run_time: None,
         client: settings.client.clone(),
+        metrics: settings.metrics_for(&settings.plan),
     };
     let result = run_on(
         &engine,

@@ -52,6 +52,7 @@ pub fn from_url(url: &str) -> Result<Plan, PlanError> {
     };
     Ok(Plan {
         thresholds: Vec::new(),
+        metrics: Vec::new(),
         warnings: Vec::new(),
         source: None,
         text: None,

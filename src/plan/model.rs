@@ -37,6 +37,8 @@ pub struct Plan {
     pub data: Option<Arc<DataFile>>,
     /// Threshold expressions (`thresholds = ["p95 < 500ms"]`), validated.
     pub thresholds: Vec<String>,
+    /// `[[metrics]]`: the target's Prometheus endpoints to scrape during the test.
+    pub metrics: Vec<crate::scrape::Source>,
     /// What is valid but probably not meant, each `FILE:LINE:COL: KEY: message` (single
     /// braces around a template, the deprecated `user_id`): shown when the plan loads.
     pub warnings: Vec<String>,

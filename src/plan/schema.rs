@@ -25,6 +25,18 @@ pub struct RawPlan {
     pub scenarios: Option<Vec<RawScenario>>,
     /// Pass/fail criteria (`"p95 < 500ms"`), checked by `crate::thresholds`.
     pub thresholds: Option<Vec<String>>,
+    /// `[[metrics]]`: the target's Prometheus endpoints, scraped during the test.
+    pub metrics: Option<Vec<RawMetrics>>,
+}
+
+/// One `[[metrics]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub url: String,
+    pub every: Option<Dur>,
+    pub name: Option<String>,
+    pub series: Option<Vec<String>>,
 }
 
 /// `[load]`: closed model, open model or stages.

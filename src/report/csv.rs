@@ -338,6 +338,7 @@ fn empty_snapshot_like() -> Snapshot {
         first_failure: None,
         last_second: None,
         threshold_crossings: Vec::new(),
+        server: None,
     }
 }
 

@@ -24,8 +24,15 @@
 //!   "open_model": null | { "target_rate", "scheduled", "late_starts", "dropped_starts",
 //!                          "max_start_lag_ms",
 //!                          "uncorrected_percentiles": PERCENTILES },
-//!   "warnings": [ "..." ]
+//!   "warnings": [ "..." ],
+//!   "server_metrics": [ SOURCE, ... ]   // the target's /metrics (--metrics, [[metrics]])
 //! }
+//! SOURCE = { "source": "api", "url": "http://.../metrics", "every_s": 5.0,
+//!            "scrapes", "failed_scrapes", "last_scrape": Unix s | null, "warnings": [..],
+//!            "views": [ { "id": "cpu", "title", "unit", "lines": [ { "label", "points" } ] } ],
+//!            "series": [ { "name", "labels": { .. }, "kind", "points" } ] }
+//!   kind: counter (points are per-second rates) | gauge | untyped | histogram (p95 over
+//!   each scrape interval) | summary; points = [ { "time": Unix s, "value" } ]
 //! ENTRY = { "method", "name", "num_requests", "num_failures", "fail_ratio",
 //!           "avg_ms", "min_ms", "max_ms",          // null when no requests
 //!           "avg_size",                            // bytes
@@ -141,6 +148,7 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "exceptions": exceptions,
         "open_model": open_model,
         "warnings": snap.warnings,
+        "server_metrics": snap.server.as_ref().map(|b| b.data()).unwrap_or_default(),
         "generator": snap.generator,
         "threshold_crossings": snap.threshold_crossings.iter().map(|c| {
             let mut v = json!(c);

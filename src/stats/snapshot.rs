@@ -211,6 +211,9 @@ pub struct Snapshot {
     /// The first second each threshold failed on that second's figures (filled in by the
     /// run's lifecycle, which knows the thresholds).
     pub threshold_crossings: Vec<ThresholdCrossing>,
+    /// The target's scraped metrics in this test (`--metrics`, `[[metrics]]`): serialised
+    /// as `{"version", "sources"}` only (readers fetch the series when the version moves).
+    pub server: Option<crate::scrape::ServerBoard>,
 }
 
 /// One second's own Aggregated figures, as an entry (its rates are per that second; no

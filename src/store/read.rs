@@ -111,6 +111,19 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let total =
             total.ok_or_else(|| StoreError::Task(format!("run {id} has no Aggregated row")))?;
+        let server: Option<String> = conn
+            .query_row(
+                "SELECT data FROM server_metrics WHERE run_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let server = server
+            .map(|d| serde_json::from_str::<Vec<crate::scrape::SourceData>>(&d))
+            .transpose()?
+            .map(|d| {
+                crate::scrape::ServerBoard(std::sync::Arc::new(crate::scrape::Board::frozen(d)))
+            });
         let breaking: Breaking = run
             .breaking
             .as_deref()
@@ -147,6 +160,7 @@ impl Store {
                 first_failure: breaking.first_failure,
                 last_second: None,
                 threshold_crossings: breaking.threshold_crossings,
+                server,
             },
             histograms,
             history,

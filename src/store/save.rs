@@ -49,6 +49,12 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
+        if let Some(board) = &s.server {
+            tx.execute(
+                "INSERT INTO server_metrics (run_id, data) VALUES (?1, ?2)",
+                params![id, serde_json::to_string(&board.data())?],
+            )?;
+        }
         {
             let mut ins = tx.prepare(
                 "INSERT INTO endpoints (run_id, position, method, name, num_requests, num_failures,

@@ -112,6 +112,17 @@ fn v5(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE runs ADD COLUMN breaking TEXT;")
 }
 
+/// Schema version 6: the target's scraped metrics (`server_metrics`: one JSON document per
+/// run, in a table of its own so that listing runs does not read it).
+fn v6(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE server_metrics (
+            run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            data TEXT NOT NULL
+        );",
+    )
+}
+
 fn v1(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(V1)
 }
@@ -124,7 +135,7 @@ fn has_column(tx: &Transaction, table: &str, column: &str) -> rusqlite::Result<b
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Every migration, in order; the schema version is their count.
-const MIGRATIONS: [Migration; 5] = [v1, v2, v3, v4, v5];
+const MIGRATIONS: [Migration; 6] = [v1, v2, v3, v4, v5, v6];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

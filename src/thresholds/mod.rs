@@ -14,8 +14,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use parse::{
-    parse, parse_all, Limit, Metric, Op, Scope, Threshold, ThresholdError, ThresholdProblem,
+    parse, parse_all, Limit, Metric, Op, Scope, Threshold, ThresholdError, ThresholdProblem, What,
 };
+
+use crate::scrape::board::Worst;
 
 use crate::stats::{EntrySnapshot, Snapshot};
 
@@ -38,11 +40,12 @@ pub struct ThresholdResult {
 }
 
 /// The value of `metric` for one entry (`None` without requests).
-fn value(e: &EntrySnapshot, metric: Metric) -> Option<f64> {
+fn value(e: &EntrySnapshot, metric: &Metric) -> Option<f64> {
     if e.num_requests == 0 {
         return None;
     }
-    match metric {
+    match *metric {
+        Metric::Server(_) => None,
         Metric::Percentile(q) => e.percentile(q),
         Metric::Avg => e.avg_ms,
         Metric::Min => e.min_ms,
@@ -64,11 +67,35 @@ fn entries<'a>(snap: &'a Snapshot, scope: &Option<Scope>) -> Vec<&'a EntrySnapsh
     }
 }
 
+/// The worst scraped value of a server threshold's series while the statistics ran
+/// (from their start, or the step's reset, to the stop), relative to its comparison: the
+/// highest against `<`, the lowest against `>`.
+fn server_value(what: &What, op: Op, snap: &Snapshot) -> Result<Worst, String> {
+    let Some(board) = &snap.server else {
+        return Err("no server metrics in this test (add --metrics URL or [[metrics]])".into());
+    };
+    let from = snap.stats_start.unwrap_or(f64::NEG_INFINITY);
+    let to = snap.stats_end.unwrap_or(f64::INFINITY);
+    let high_is_bad = matches!(op, Op::Lt | Op::Le);
+    board
+        .worst(what, from, to, high_is_bad)
+        .ok_or_else(|| match what {
+            What::View(k) => format!(
+                "nothing scraped for server.{} yet (the target's /metrics must expose it)",
+                k.key
+            ),
+            What::Series(n) => format!("no series \"{n}\" scraped yet"),
+        })
+}
+
 /// The scope's value: the worst one when several entries match.
 fn scoped_value(t: &Threshold, snap: &Snapshot) -> Option<f64> {
+    if let Metric::Server(what) = &t.metric {
+        return server_value(what, t.op, snap).ok().map(|w| w.value);
+    }
     let values = entries(snap, &t.scope)
         .into_iter()
-        .filter_map(|e| value(e, t.metric));
+        .filter_map(|e| value(e, &t.metric));
     if t.metric.higher_is_better() {
         values.reduce(f64::min)
     } else {
@@ -94,10 +121,32 @@ pub fn evaluate(
                 .ok_or_else(|| format!("the baseline run has no {name} for this scope")),
         },
     };
+    let server = match &t.metric {
+        Metric::Server(what) => Some(server_value(what, t.op, snap)),
+        _ => None,
+    };
     let actual = scoped_value(t, snap);
     let (passed, message) = match (&limit, actual) {
         (Err(why), _) => (None, why.clone()),
-        (Ok(_), None) => (None, "no requests yet in this scope".to_string()),
+        (Ok(_), None) => match &server {
+            Some(Err(why)) => (None, why.clone()),
+            _ => (None, "no requests yet in this scope".to_string()),
+        },
+        (Ok(l), Some(a)) if server.is_some() => {
+            let on = match (&server, snap.server.as_ref().map(|b| b.len())) {
+                (Some(Ok(w)), Some(n)) if n > 1 => format!(" on {}", w.source),
+                _ => String::new(),
+            };
+            (
+                Some(t.op.holds(a, *l)),
+                format!(
+                    "{name} = {}{on} (limit {} {})",
+                    t.metric.format(a),
+                    t.op.as_str(),
+                    t.metric.format(*l)
+                ),
+            )
+        }
         (Ok(l), Some(a)) => (
             Some(t.op.holds(a, *l)),
             format!(
@@ -208,6 +257,7 @@ pub(crate) mod tests {
             first_failure: None,
             last_second: None,
             threshold_crossings: Vec::new(),
+            server: None,
         }
     }
 

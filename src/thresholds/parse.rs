@@ -5,10 +5,11 @@
 
 use serde::Serialize;
 
+pub use crate::scrape::board::What;
 use crate::stats::{PERCENTILES, PERCENTILE_LABELS};
 
 /// What a threshold measures (whole-run figures of its scope).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Response time percentile, as a fraction (0.95); 1.0 is the exact max.
@@ -20,24 +21,29 @@ pub enum Metric {
     Rps,
     /// Failed requests / requests, as a fraction.
     FailRatio,
+    /// A series scraped from the target (`server.cpu`, `server["db_connections_in_use"]`),
+    /// judged on its worst value in the test (or the step).
+    Server(What),
 }
 
 impl Metric {
     /// Whether values are response times (ms).
-    pub fn is_time(self) -> bool {
-        !matches!(self, Metric::Rps | Metric::FailRatio)
+    pub fn is_time(&self) -> bool {
+        !matches!(self, Metric::Rps | Metric::FailRatio | Metric::Server(_))
     }
 
     /// Whether a higher value is better (only throughput).
-    pub fn higher_is_better(self) -> bool {
+    pub fn higher_is_better(&self) -> bool {
         matches!(self, Metric::Rps)
     }
 
-    /// The name as written in thresholds (`p95`, `p99.9`, `avg`, `rps`, ...).
-    pub fn name(self) -> String {
+    /// The name as written in thresholds (`p95`, `p99.9`, `avg`, `rps`, `server.cpu`, ...).
+    pub fn name(&self) -> String {
         match self {
+            Metric::Server(What::View(k)) => format!("server.{}", k.key),
+            Metric::Server(What::Series(n)) => format!("server[\"{n}\"]"),
             Metric::Percentile(q) => {
-                let i = PERCENTILES.iter().position(|p| (p - q).abs() < 1e-9);
+                let i = PERCENTILES.iter().position(|p| (p - *q).abs() < 1e-9);
                 let label = i.map_or("?", |i| PERCENTILE_LABELS[i]);
                 format!("p{}", label.trim_end_matches('%'))
             }
@@ -50,12 +56,31 @@ impl Metric {
     }
 
     /// A value of this metric with its unit (`432 ms`, `1.5 %`, `120.3 req/s`).
-    pub fn format(self, v: f64) -> String {
+    pub fn format(&self, v: f64) -> String {
         match self {
+            Metric::Server(What::View(k)) => match server_unit(k.key) {
+                "" => trim(v, 2),
+                "%" => format!("{} %", trim(v, 1)),
+                u => format!("{} {u}", trim(v, if v >= 100.0 { 0 } else { 2 })),
+            },
+            Metric::Server(What::Series(_)) => trim(v, 3),
             Metric::Rps => format!("{} req/s", trim(v, 1)),
             Metric::FailRatio => format!("{} %", trim(v * 100.0, 2)),
             _ => format!("{} ms", trim(v, if v >= 100.0 { 0 } else { 2 })),
         }
+    }
+}
+
+/// The unit of a `server.KEY` value (as its view charts it).
+fn server_unit(key: &str) -> &'static str {
+    match key {
+        "cpu" => "cores",
+        "memory" => "MB",
+        "requests" | "errors" => "req/s",
+        "latency" => "ms",
+        "gc" => "collections/s",
+        "node_cpu" => "%",
+        _ => "",
     }
 }
 
@@ -178,6 +203,29 @@ pub enum ThresholdProblem {
     RatioRange(String),
     #[error("\"{0}\" is not a duration (use e.g. 500ms, 1.5s, 250us)")]
     NotADuration(String),
+    /// `server.foo`.
+    #[error("unknown server metric \"{0}\" (known: {known}, or server[\"SERIES_NAME\"])", known = known_server())]
+    UnknownServer(String),
+    /// `server[db_connections]`, `server["a"`.
+    #[error("\"{0}\": name the series in quotes, e.g. server[\"db_connections_in_use\"]")]
+    ServerSeries(String),
+    /// A server threshold with a baseline or a scope.
+    #[error(
+        "server metrics take a fixed limit, for the whole test (not a baseline or an endpoint)"
+    )]
+    ServerLimit,
+    #[error("\"{0}\" is not a number (the series' own unit: cores, MB, req/s, ...)")]
+    NotANumber(String),
+    #[error("\"{0}\" is not a size (use e.g. 512MB, 2GB or a number of MB)")]
+    NotASize(String),
+}
+
+fn known_server() -> String {
+    let keys: Vec<String> = crate::scrape::views::KEYS
+        .iter()
+        .map(|k| format!("server.{}", k.key))
+        .collect();
+    keys.join(", ")
 }
 
 /// The percentiles a threshold can name: `p50, p66, ..., p100`.
@@ -203,10 +251,12 @@ pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
     if trimmed.is_empty() {
         return Err(err(ThresholdProblem::Empty));
     }
-    // The expression itself never contains a colon; an endpoint name may (full URLs).
+    // The expression itself never contains a colon; an endpoint name may (full URLs). A
+    // server series' name may too (`server["job:rate"]`): those have no scope.
+    let server = trimmed.starts_with("server.") || trimmed.starts_with("server[");
     let (scope, expr) = match trimmed.rsplit_once(':') {
-        Some((s, e)) => (Some(scope(s.trim()).map_err(err)?), e.trim()),
-        None => (None, trimmed),
+        Some((s, e)) if !server => (Some(scope(s.trim()).map_err(err)?), e.trim()),
+        _ => (None, trimmed),
     };
     let op_at = expr
         .find(['<', '>'])
@@ -222,7 +272,10 @@ pub fn parse(text: &str) -> Result<Threshold, ThresholdError> {
         (Op::Gt, &rest[1..])
     };
     let metric = metric(lhs.trim()).map_err(err)?;
-    let limit = limit(metric, rhs.trim()).map_err(err)?;
+    if matches!(metric, Metric::Server(_)) && scope.is_some() {
+        return Err(err(ThresholdProblem::ServerLimit));
+    }
+    let limit = limit(&metric, rhs.trim()).map_err(err)?;
     Ok(Threshold {
         text: trimmed.to_string(),
         scope,
@@ -256,7 +309,35 @@ fn scope(s: &str) -> Result<Scope, ThresholdProblem> {
     }
 }
 
+/// `server.cpu` or `server["name"]`.
+fn server_metric(s: &str) -> Option<Result<Metric, ThresholdProblem>> {
+    if let Some(key) = s.strip_prefix("server.") {
+        return Some(
+            crate::scrape::views::view_key(key.trim())
+                .map(|k| Metric::Server(What::View(k)))
+                .ok_or_else(|| ThresholdProblem::UnknownServer(s.to_string())),
+        );
+    }
+    let inner = s.strip_prefix("server[")?;
+    let name = inner
+        .strip_suffix(']')
+        .map(str::trim)
+        .and_then(|n| {
+            n.strip_prefix('"')
+                .and_then(|n| n.strip_suffix('"'))
+                .or_else(|| n.strip_prefix('\'').and_then(|n| n.strip_suffix('\'')))
+        })
+        .filter(|n| !n.is_empty());
+    Some(
+        name.map(|n| Metric::Server(What::Series(n.to_string())))
+            .ok_or_else(|| ThresholdProblem::ServerSeries(s.to_string())),
+    )
+}
+
 fn metric(s: &str) -> Result<Metric, ThresholdProblem> {
+    if let Some(m) = server_metric(s) {
+        return m;
+    }
     let lower = s.to_ascii_lowercase();
     let m = match lower.as_str() {
         "" => return Err(ThresholdProblem::NoMetric),
@@ -280,9 +361,12 @@ fn metric(s: &str) -> Result<Metric, ThresholdProblem> {
     Ok(m)
 }
 
-fn limit(metric: Metric, s: &str) -> Result<Limit, ThresholdProblem> {
+fn limit(metric: &Metric, s: &str) -> Result<Limit, ThresholdProblem> {
     if s.is_empty() {
         return Err(ThresholdProblem::NoValue);
+    }
+    if let Metric::Server(what) = metric {
+        return server_limit(what, s).map(Limit::Value);
     }
     if let Some(rest) = s.strip_prefix("baseline") {
         let rest = rest.trim();
@@ -309,6 +393,53 @@ fn limit(metric: Metric, s: &str) -> Result<Limit, ThresholdProblem> {
         _ => time_ms(s)?,
     };
     Ok(Limit::Value(v))
+}
+
+/// A server threshold's limit in its view's unit: `200ms` for latency, `80%` (or 0.8) for
+/// node CPU, `512MB`/`2GB` for memory, a plain number otherwise.
+fn server_limit(what: &What, s: &str) -> Result<f64, ThresholdProblem> {
+    if s.starts_with("baseline") {
+        return Err(ThresholdProblem::ServerLimit);
+    }
+    let number = |n: &str| {
+        n.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| ThresholdProblem::NotANumber(s.to_string()))
+    };
+    match what {
+        What::View(k) if k.key == "latency" => time_ms(s),
+        What::View(k) if k.key == "node_cpu" => {
+            if s.ends_with('%') {
+                Ok(ratio(s)? * 100.0)
+            } else {
+                let v = number(s)?;
+                Ok(if v <= 1.0 { v * 100.0 } else { v })
+            }
+        }
+        What::View(k) if k.key == "memory" => {
+            let units: [(&str, f64); 6] = [
+                ("GiB", 1073.741824),
+                ("MiB", 1.048576),
+                ("KiB", 0.001024),
+                ("GB", 1000.0),
+                ("MB", 1.0),
+                ("KB", 0.001),
+            ];
+            let (n, scale) = units
+                .iter()
+                .find_map(|(u, k)| s.strip_suffix(u).map(|n| (n, *k)))
+                .unwrap_or((s, 1.0));
+            n.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| v * scale)
+                .ok_or_else(|| ThresholdProblem::NotASize(s.to_string()))
+        }
+        _ => number(s),
+    }
 }
 
 /// `1%` → 0.01; `0.01` → 0.01.

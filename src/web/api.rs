@@ -215,7 +215,9 @@ fn params_for(state: &AppState, s: &Swarm) -> Result<(RunParams, Option<String>)
             message: e.to_string(),
         })?;
     let load = load_of(s, d)?;
+    let metrics = d.metrics_for(&plan);
     let params = RunParams {
+        metrics,
         plan,
         host: host_override,
         load,

@@ -75,6 +75,8 @@ pub struct Defaults {
     pub client: ClientConfig,
     /// The engine's snapshot interval, for the page's chart axis.
     pub tick: Duration,
+    /// `--metrics URL`: scraped in every test, after the plan's `[[metrics]]`.
+    pub metrics: Vec<crate::scrape::Source>,
 }
 
 impl Defaults {
@@ -90,6 +92,7 @@ impl Defaults {
             run_time: None,
             client: ClientConfig::default(),
             tick: Duration::from_secs(1),
+            metrics: Vec::new(),
         }
     }
 
@@ -104,7 +107,13 @@ impl Defaults {
             run_time: s.run_time,
             client: s.client.clone(),
             tick: Duration::from_secs(1),
+            metrics: s.metrics.clone(),
         }
+    }
+
+    /// Every metrics source of a test of `plan`: the plan's, then `--metrics`.
+    pub fn metrics_for(&self, plan: &Plan) -> Vec<crate::scrape::Source> {
+        crate::scrape::combine(&plan.metrics, &self.metrics)
     }
 
     /// Scenario names of the preloaded plan.

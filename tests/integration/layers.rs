@@ -117,6 +117,7 @@ fn no_arrow_points_the_wrong_way() {
     let below_lifecycle = [
         "engine",
         "stats",
+        "scrape",
         "client",
         "plan",
         "report",

@@ -72,6 +72,7 @@ fn snapshot() -> Snapshot {
         first_failure: None,
         last_second: None,
         threshold_crossings: Vec::new(),
+        server: None,
     }
 }
 

@@ -85,8 +85,29 @@ pub(crate) fn plan(raw: RawPlan, source: &Path) -> R<(Plan, Vec<Issue>)> {
             ));
         }
     }
+    let mut metrics = Vec::new();
+    for (i, m) in raw.metrics.unwrap_or_default().into_iter().enumerate() {
+        let at = root.key("metrics").index(i);
+        let source = crate::scrape::Source::new(
+            &m.url,
+            m.name.as_deref(),
+            m.every.map(|d| d.0),
+            m.series.unwrap_or_default(),
+        )
+        .map_err(|e| {
+            let key = match e {
+                crate::scrape::SourceError::TooOften(_) => "every",
+                crate::scrape::SourceError::EmptySeries => "series",
+                _ => "url",
+            };
+            Issue::new(&at.key(key), e.to_string())
+        })?;
+        metrics.push(source);
+    }
+    crate::scrape::unique_names(&mut metrics);
     let plan = Plan {
         thresholds,
+        metrics,
         warnings: Vec::new(),
         source: Some(source.to_path_buf()),
         text: None,

@@ -138,6 +138,7 @@ impl Aggregator {
             first_failure,
             last_second,
             threshold_crossings: Vec::new(),
+            server: None,
         };
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);

@@ -421,12 +421,14 @@ pub fn url_params(url: &str, load: LoadProfile) -> RunParams {
         load,
         run_time: None,
         client: ClientConfig::default(),
+        metrics: Vec::new(),
     }
 }
 
 /// Run parameters for a TOML plan, pointed at `host`.
 pub fn plan_params(plan: Plan, host: &str, load: LoadProfile) -> RunParams {
     RunParams {
+        metrics: plan.metrics.clone(),
         plan: Arc::new(plan),
         host: Some(host.to_string()),
         load,

@@ -75,6 +75,7 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
             first_failure: None,
             last_second: None,
             threshold_crossings: Vec::new(),
+            server: None,
         },
         histograms: vec![],
         history: vec![],
