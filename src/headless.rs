@@ -127,6 +127,8 @@ pub async fn run_until<W: Write>(
             "this run",
             &judgement.differences,
         )?;
+        writeln!(out)?;
+        report::server::write_server_comparison(&mut *out, &b.snapshot, snapshot)?;
     }
     let saved_as = match &finished.saved {
         Saved::As(id) => {

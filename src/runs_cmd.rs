@@ -136,7 +136,16 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
             let s = open(&store)?;
             let run = s.load(s.resolve(&id)?)?;
             if json {
-                serde_json::to_writer_pretty(&mut *out, &run).map_err(std::io::Error::from)?;
+                let mut v = serde_json::to_value(&run).map_err(std::io::Error::from)?;
+                v["server_metrics"] = serde_json::to_value(
+                    run.snapshot
+                        .server
+                        .as_ref()
+                        .map(|b| b.data())
+                        .unwrap_or_default(),
+                )
+                .map_err(std::io::Error::from)?;
+                serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else {
                 write_show(out, &run)?;
@@ -206,6 +215,8 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
                     writeln!(out)?;
                 }
                 text::write_comparison(&mut *out, &c, &a.title(), &b.title(), &differ)?;
+                writeln!(out)?;
+                report::server::write_server_comparison(&mut *out, &a.snapshot, &b.snapshot)?;
             }
         }
         RunsCommand::Export { id, csv, store } => {

@@ -13,10 +13,12 @@
     try { localStorage.setItem("surge-theme", next); } catch (_) { /* ignore */ }
     applyTheme(next);
     for (const c of D.charts) c.refreshTheme();
+    if (D.serverCharts) D.serverCharts.each((c) => c.refreshTheme());
   });
   // Automatic theme follows the OS live; charts need to re-read their colours.
   global.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     for (const c of D.charts) c.refreshTheme();
+    if (D.serverCharts) D.serverCharts.each((c) => c.refreshTheme());
   });
 
   // ---------------------------------------------------------------- start

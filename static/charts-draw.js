@@ -59,8 +59,14 @@
       this.drawLegend(ctx, a);
 
       const n = this.len;
-      const t0 = n ? this.times[0] : Date.now() / 1000 - 60;
+      // A chart beside others (the server's) may share their time axis: opts.range().
+      const shared = this.opts.range ? this.opts.range() : null;
+      let t0 = n ? this.times[0] : Date.now() / 1000 - 60;
       let t1 = n ? this.times[n - 1] : t0 + 60;
+      if (shared) {
+        t0 = Math.min(t0, shared[0]);
+        t1 = Math.max(t1, shared[1]);
+      }
       if (t1 - t0 < 10) t1 = t0 + 10; // a lone point still gets a readable axis
       const ys = this.yScale();
       this.view = { t0, t1, a, ys };
@@ -202,7 +208,7 @@
     /** Longest time between point i - 1 and point i that still joins them. */
     gapAt(i) {
       const span = Math.max(this.spans[i] || 0, i > 0 ? this.spans[i - 1] || 0 : 0);
-      return GAP_SECONDS + span;
+      return (this.opts.gap || GAP_SECONDS) + span;
     },
 
     drawSeries(ctx, s, a, t0, t1, yOf) {

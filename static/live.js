@@ -85,6 +85,7 @@
       bands.push({ from: step.at, to: Math.max(step.at + 1, s.time), label: `step ${step.n}: ${step.level}` });
     }
     for (const c of charts) c.setBands(bands);
+    if (D.serverCharts) D.serverCharts.each((c) => c.setBands(bands));
   }
 
   /** `First failure at 0:38 with 46 users: POST /orders: 500 ...`, or nothing. */
@@ -167,6 +168,7 @@
     D.renderFailures(false);
     renderBanner(s);
     renderBands(s);
+    if (D.renderServer) D.renderServer(s);
     if (runChanged && state.activeTab === "ratio") D.loadRatio();
   }
 

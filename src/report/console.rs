@@ -188,6 +188,7 @@ pub fn print_summary<W: Write>(mut w: W, snap: &Snapshot) -> io::Result<()> {
         open_model(w, snap)?;
     }
     generator(w, snap)?;
+    super::server::write_server(w, snap)?;
     if !snap.warnings.is_empty() {
         writeln!(w, "Warnings")?;
         for warning in &snap.warnings {

@@ -56,6 +56,11 @@ pub fn report_json(r: &ReportInput<'_>) -> Value {
         "baseline": baseline,
         "comparison": comparison,
         "differences": differences,
+        "server_metrics": r.snapshot.server.as_ref().map(|b| b.views()).unwrap_or_default(),
+        "baseline_server_metrics": r.baseline.as_ref()
+            .and_then(|b| b.run.snapshot.server.as_ref())
+            .map(|b| b.views())
+            .unwrap_or_default(),
     })
 }
 

@@ -11,6 +11,7 @@
 //! - [`html`]: the data of the self-contained HTML report (thresholds, baseline comparison).
 //! - [`page`]: the report's page: its template, inlined scripts and style, and their policy.
 //! - [`prometheus`]: Surge's own statistics in Prometheus' text format (`GET /metrics`).
+//! - [`server`]: the target's scraped metrics in the console (peaks, means, comparisons).
 //! - [`format`](mod@format): number, time and text formatting shared by the others.
 
 pub mod comparison;
@@ -21,6 +22,7 @@ pub mod html;
 pub mod json;
 pub mod page;
 pub mod prometheus;
+pub mod server;
 
 pub use self::console::{print_summary, print_table, write_thresholds};
 pub use self::csv::{

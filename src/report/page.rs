@@ -10,11 +10,12 @@ use base64::Engine as _;
 
 /// The stylesheet, inlined in the HTML report.
 pub const STYLE_CSS: &str = include_str!("../../static/style.css");
-/// The chart code (the charts and their drawing, in this order), inlined in the HTML report
+/// The chart code (the charts, their drawing and the server charts, in this order), inlined in the HTML report
 /// as one script: one hash in its Content-Security-Policy.
 pub const CHARTS_JS: &str = concat!(
     include_str!("../../static/charts.js"),
-    include_str!("../../static/charts-draw.js")
+    include_str!("../../static/charts-draw.js"),
+    include_str!("../../static/charts-server.js")
 );
 /// The report's own script, inlined in the HTML report.
 pub const REPORT_JS: &str = include_str!("../../static/report.js");

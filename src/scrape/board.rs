@@ -75,18 +75,52 @@ impl SourceData {
         }
     }
 
+    /// The source with its views but not its series (what a report charts).
+    pub fn views_only(&self) -> SourceData {
+        SourceData {
+            series: Vec::new(),
+            views: self.views.clone(),
+            warnings: self.warnings.clone(),
+            ..self.clone_head()
+        }
+    }
+
+    fn clone_head(&self) -> SourceData {
+        SourceData {
+            source: self.source.clone(),
+            url: self.url.clone(),
+            every_s: self.every_s,
+            scrapes: self.scrapes,
+            failed_scrapes: self.failed_scrapes,
+            last_scrape: self.last_scrape,
+            warnings: Vec::new(),
+            views: Vec::new(),
+            series: Vec::new(),
+        }
+    }
+
     /// Append one scrape's values of a view (created on its first reading).
     pub(crate) fn record_view(&mut self, v: &ViewReading, t: f64) {
         let i = match self.views.iter().position(|x| x.id == v.id) {
             Some(i) => i,
             None => {
-                self.views.push(ViewData {
-                    id: v.id.into(),
-                    title: v.title.into(),
-                    unit: v.unit.into(),
-                    lines: Vec::new(),
-                });
-                self.views.len() - 1
+                // Views keep one order whatever the target exposed first.
+                let rank = |id: &str| super::views::ORDER.iter().position(|x| *x == id);
+                let at = self
+                    .views
+                    .iter()
+                    .position(|x| rank(&x.id) > rank(v.id))
+                    .unwrap_or(self.views.len());
+                self.views.insert(
+                    at,
+                    ViewData {
+                        id: v.id.into(),
+                        title: v.title.into(),
+                        unit: v.unit.into(),
+                        lines: Vec::new(),
+                    },
+                );
+                at
             }
         };
         let view = &mut self.views[i];
@@ -277,6 +311,14 @@ impl Board {
         self.slots
             .iter()
             .filter_map(|s| s.lock().ok().map(|s| s.data.clone()))
+            .collect()
+    }
+
+    /// Every source's views, without the series (reports chart the views only).
+    pub fn views(&self) -> Vec<SourceData> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.data.views_only()))
             .collect()
     }
 

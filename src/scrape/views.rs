@@ -51,6 +51,17 @@ const CONNECTION_GAUGES: [(&str, &str); 3] = [
     ("hikaricp_connections_active", "hikaricp_connections_max"),
 ];
 
+/// The views' order in charts and reports.
+pub const ORDER: [&str; 7] = [
+    "cpu",
+    "memory",
+    "requests",
+    "latency",
+    "gc",
+    "node_cpu",
+    "connections",
+];
+
 /// What one scrape read, for the views.
 #[derive(Default)]
 pub(crate) struct Readings<'a> {

@@ -27,10 +27,12 @@ macro_rules! asset {
 pub const FILES: &[(&str, &str, &[u8])] = &[
     asset!("charts.js", JS),
     asset!("charts-draw.js", JS),
+    asset!("charts-server.js", JS),
     asset!("table.js", JS),
     asset!("dashboard.js", JS),
     asset!("stats.js", JS),
     asset!("live.js", JS),
+    asset!("server.js", JS),
     asset!("forms.js", JS),
     asset!("tabs.js", JS),
     asset!("limit.js", JS),

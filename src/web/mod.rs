@@ -18,6 +18,8 @@
 //! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
 //! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
 //! - `limit_api`: the breaking-point search from the page (`/find-limit`).
+//! - `server_api`: the target's scraped metrics for the Server charts
+//!   (`/api/server-metrics`).
 //! - `recorder`: each dashboard test through the lifecycle (files, thresholds, saving).
 //! - `server`: the `surge` dashboard command (bind, autostart, Ctrl-C).
 //!
@@ -37,6 +39,7 @@ pub mod pages;
 pub mod recorder;
 pub mod security;
 pub mod server;
+pub mod server_api;
 pub mod sse;
 pub mod stats_api;
 pub mod thinning;
@@ -216,6 +219,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/compare", get(history_api::compare_runs))
         .route("/api/series", get(history_api::series_runs))
         .route("/api/thresholds", get(history_api::live_thresholds))
+        .route("/api/server-metrics", get(server_api::server_metrics))
         .route_layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             security::REQUEST_TIMEOUT,

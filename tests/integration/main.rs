@@ -29,6 +29,7 @@ mod demo_target;
 mod headless;
 mod history;
 mod report;
+mod server_metrics;
 mod signals;
 
 // The dashboard: in-process routes, login, security, the event stream, real browsers.

@@ -31,6 +31,7 @@ pub mod binary;
 pub mod browser;
 pub mod client;
 pub mod faults;
+pub mod metrics_target;
 pub mod precise;
 pub mod runs;
 pub mod web;
