@@ -181,12 +181,13 @@ async fn serve_metrics<W: Write>(
         axum::routing::get(move || {
             let engine = engine.clone();
             async move {
+                let entries = engine.entry_stats().await.unwrap_or_default();
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,
                         crate::report::prometheus::CONTENT_TYPE,
                     )],
-                    crate::report::prometheus::metrics(&engine.snapshot()),
+                    crate::report::prometheus::metrics(&engine.snapshot(), &entries),
                 )
             }
         }),

@@ -98,7 +98,8 @@
     },
 
     drawLegend(ctx, a) {
-      let x = a.left;
+      // After the unit written above the y axis (a long one, "connections", would run into it).
+      let x = Math.max(a.left, 4 + ctx.measureText(this.unit).width + 14);
       ctx.textAlign = "left";
       for (let s = 0; s < this.series.length; s++) {
         ctx.fillStyle = this.color(s);

@@ -66,6 +66,11 @@
           this.charts.delete(key);
         }
       }
+      // The page shows the charts in the list's order (a view first seen later keeps its
+      // place): move nodes only when the order differs.
+      const roots = list.map((c) => this.charts.get(c.key).chart.root);
+      const shown = [...this.container.children].filter((el) => roots.includes(el));
+      if (roots.some((r, i) => shown[i] !== r)) for (const r of roots) this.container.append(r);
     }
 
     /** Redraw (the load charts' range moved). */

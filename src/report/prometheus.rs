@@ -4,8 +4,9 @@
 //!
 //! - `surge_requests_total`, `surge_failures_total` (counters; they restart at a new test or
 //!   a statistics reset, which Prometheus reads as a counter reset);
-//! - `surge_response_time_seconds` (a summary: exact p50, p95 and p99 from the HDR data, with
-//!   `_sum` and `_count`);
+//! - `surge_response_time_seconds` (a histogram, buckets 1 ms to 10 s, read from the HDR
+//!   data, with `_sum` and `_count`);
+//! - `surge_response_time_quantile_seconds{quantile}` (gauges: the exact p50, p95 and p99);
 //!
 //! and for the test: `surge_users`, `surge_target_rate` (open model), `surge_run`,
 //! `surge_state{state}`, `surge_current_rps`, `surge_generator_overloaded`,
@@ -13,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use crate::stats::{EntrySnapshot, RunState, Snapshot};
+use crate::stats::{RunState, Snapshot, StatsEntry, PERCENTILES};
 
 /// The content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -45,31 +46,33 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-fn labels(e: &EntrySnapshot) -> String {
-    format!(
-        "method=\"{}\",name=\"{}\"",
-        escape(&e.method),
-        escape(&e.name)
-    )
+/// The histogram's bucket bounds, seconds: 1 ms to 10 s, for HTTP answers.
+pub const BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn entry_labels(method: &str, name: &str) -> String {
+    format!("method=\"{}\",name=\"{}\"", escape(method), escape(name))
 }
 
-/// The exposition of `snap`.
-pub fn metrics(snap: &Snapshot) -> String {
+/// The exposition of `snap`, with each endpoint's counters, histogram and exact quantiles
+/// from `entries` (the engine's merged statistics: `Engine::entry_stats`; the Aggregated
+/// entry, method "", is left out).
+pub fn metrics(snap: &Snapshot, entries: &[(String, String, StatsEntry)]) -> String {
     let mut out = String::new();
-    let entries = &snap.entries;
+    let entries: Vec<(String, &StatsEntry)> = entries
+        .iter()
+        .filter(|(method, _, _)| !method.is_empty())
+        .map(|(method, name, e)| (entry_labels(method, name), e))
+        .collect();
     header(
         &mut out,
         "surge_requests_total",
         "counter",
         "Requests finished, by method and name (since the test started or was reset).",
     );
-    for e in entries {
-        let _ = writeln!(
-            out,
-            "surge_requests_total{{{}}} {}",
-            labels(e),
-            e.num_requests
-        );
+    for (l, e) in &entries {
+        let _ = writeln!(out, "surge_requests_total{{{l}}} {}", e.num_requests);
     }
     header(
         &mut out,
@@ -77,37 +80,63 @@ pub fn metrics(snap: &Snapshot) -> String {
         "counter",
         "Requests that failed, by method and name.",
     );
-    for e in entries {
-        let _ = writeln!(
-            out,
-            "surge_failures_total{{{}}} {}",
-            labels(e),
-            e.num_failures
-        );
+    for (l, e) in &entries {
+        let _ = writeln!(out, "surge_failures_total{{{l}}} {}", e.num_failures);
     }
     header(
         &mut out,
         "surge_response_time_seconds",
-        "summary",
-        "Response times, by method and name: exact quantiles (HdrHistogram).",
+        "histogram",
+        "Response times, by method and name (buckets from the HdrHistogram, 3 significant digits).",
     );
-    for e in entries {
-        let l = labels(e);
-        for q in [0.5, 0.95, 0.99] {
-            let v = e.percentile(q).map(|ms| ms / 1000.0);
+    for (l, e) in &entries {
+        let buckets = e.hist.sparse();
+        let mut below = 0_u64;
+        let mut i = 0;
+        for le in BUCKETS {
+            let le_us = (le * 1e6).round() as u64;
+            while i < buckets.len() && buckets[i].0 <= le_us {
+                below += buckets[i].1;
+                i += 1;
+            }
             let _ = writeln!(
                 out,
-                "surge_response_time_seconds{{{l},quantile=\"{q}\"}} {}",
-                value(v)
+                "surge_response_time_seconds_bucket{{{l},le=\"{le}\"}} {below}"
             );
         }
-        let sum = e.avg_ms.map_or(0.0, |a| a * e.num_requests as f64 / 1000.0);
-        let _ = writeln!(out, "surge_response_time_seconds_sum{{{l}}} {sum}");
+        let _ = writeln!(
+            out,
+            "surge_response_time_seconds_bucket{{{l},le=\"+Inf\"}} {}",
+            e.num_requests
+        );
+        let _ = writeln!(
+            out,
+            "surge_response_time_seconds_sum{{{l}}} {}",
+            e.total_us as f64 / 1e6
+        );
         let _ = writeln!(
             out,
             "surge_response_time_seconds_count{{{l}}} {}",
             e.num_requests
         );
+    }
+    header(
+        &mut out,
+        "surge_response_time_quantile_seconds",
+        "gauge",
+        "Exact response time quantiles (p50, p95, p99), by method and name, from the HdrHistogram.",
+    );
+    for (l, e) in &entries {
+        let p = e.percentiles_ms();
+        for q in [0.5, 0.95, 0.99] {
+            let i = PERCENTILES.iter().position(|x| (*x - q).abs() < 1e-9);
+            let v = i.and_then(|i| p[i]).map(|ms| ms / 1000.0);
+            let _ = writeln!(
+                out,
+                "surge_response_time_quantile_seconds{{{l},quantile=\"{q}\"}} {}",
+                value(v)
+            );
+        }
     }
     let gauges: [(&str, &str, Option<f64>); 5] = [
         (
@@ -191,7 +220,10 @@ mod tests {
             host: "http://h".into(),
             target_rate: None,
         };
-        let text = metrics(&Aggregator::new(Limits::default()).snapshot(100.0, &info));
+        let text = metrics(
+            &Aggregator::new(Limits::default()).snapshot(100.0, &info),
+            &[],
+        );
         let declared: Vec<&str> = text
             .lines()
             .filter_map(|l| l.strip_prefix("# TYPE "))

@@ -298,6 +298,47 @@ pub(crate) mod tests {
         assert_eq!(r("p95 < baseline", None).passed, Some(false));
     }
 
+    /// A server threshold reads the worst point scraped while the statistics ran: a step of
+    /// a breaking-point search (statistics reset at its start) sees only its own points.
+    #[test]
+    fn server_thresholds_judge_the_worst_point_of_the_window() {
+        use crate::scrape::{parse::parse as expo, Board, ServerBoard, Source};
+        let src = Source::new("http://db:9187/metrics", Some("db"), None, vec![]).unwrap();
+        let board = Board::new(&[src]);
+        for (t, used) in [(80.0, 19.0), (92.0, 6.0), (95.0, 11.0), (99.0, 8.0)] {
+            let text = format!("# TYPE pg_stat_activity_count gauge\npg_stat_activity_count{{state=\"active\"}} {used}\npg_stat_activity_count{{state=\"idle\"}} 1\n# TYPE pg_settings_max_connections gauge\npg_settings_max_connections 20\n");
+            board.record(0, t, &expo(&text));
+        }
+        let mut s = snap(vec![], entry("", "Aggregated", 10, 0, 100.0, 1.0));
+        s.server = Some(ServerBoard(std::sync::Arc::new(board)));
+        // Statistics from 90 to 100: the 20 (19 + 1) at 80 is another step's.
+        let r = |text: &str| evaluate(&parse(text).unwrap(), &s, None, true);
+        let res = r("server.connections < 12");
+        assert_eq!(
+            (res.passed, res.actual),
+            (Some(false), Some(12.0)),
+            "{}",
+            res.message
+        );
+        assert_eq!(res.message, "server.connections = 12 (limit < 12)");
+        assert_eq!(r("server.connections < 13").passed, Some(true));
+        // Against `>`, the worst is the lowest.
+        assert_eq!(r("server.connections > 6").actual, Some(7.0));
+        assert_eq!(
+            r("server[\"pg_settings_max_connections\"] <= 20").passed,
+            Some(true)
+        );
+        let none = r("server[\"nope\"] < 1");
+        assert_eq!(
+            (none.passed, none.message.as_str()),
+            (Some(false), "no series \"nope\" scraped yet")
+        );
+        let mut bare = s.clone();
+        bare.server = None;
+        let res = evaluate(&parse("server.cpu < 1").unwrap(), &bare, None, true);
+        assert!(res.message.contains("add --metrics URL"), "{}", res.message);
+    }
+
     #[test]
     fn abort_waits_for_the_grace_period() {
         let s = snap(vec![], entry("", "Aggregated", 10, 5, 100.0, 1.0));

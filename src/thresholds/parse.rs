@@ -526,6 +526,43 @@ mod tests {
     }
 
     #[test]
+    fn server_thresholds_read_their_units() {
+        let v = |text: &str| match parse(text).unwrap().limit {
+            Limit::Value(v) => v,
+            l => panic!("{l:?}"),
+        };
+        assert_eq!(v("server.cpu < 0.9"), 0.9);
+        assert_eq!(v("server.latency < 250ms"), 250.0);
+        assert_eq!(v("server.latency < 0.5s"), 500.0);
+        assert_eq!(v("server.memory < 512MB"), 512.0);
+        assert_eq!(v("server.memory < 2GB"), 2000.0);
+        assert_eq!(v("server.node_cpu < 80%"), 80.0);
+        assert_eq!(v("server.node_cpu < 0.8"), 80.0);
+        let t = parse("server[\"job:queue_depth\"] <= 18").unwrap();
+        assert_eq!(
+            t.metric,
+            Metric::Server(What::Series("job:queue_depth".into()))
+        );
+        assert_eq!(t.scope, None);
+        assert_eq!(t.metric.name(), "server[\"job:queue_depth\"]");
+        let cases = [
+            (
+                "server.disk < 1",
+                "unknown server metric \"server.disk\" (known: server.cpu",
+            ),
+            ("server[db] < 1", "name the series in quotes"),
+            ("server.cpu < baseline", "fixed limit"),
+            ("GET /a: server.cpu < 1", "fixed limit"),
+            ("server.cpu < lots", "is not a number"),
+            ("server.memory < 5 apples", "is not a size"),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         let cases = [
             ("", "empty"),

@@ -216,6 +216,17 @@ fn params_for(state: &AppState, s: &Swarm) -> Result<(RunParams, Option<String>)
         })?;
     let load = load_of(s, d)?;
     let metrics = d.metrics_for(&plan);
+    // The scraper requests these too: the same allow-list holds for them.
+    for m in &metrics {
+        state
+            .security
+            .targets
+            .check(m.url.as_str())
+            .map_err(|e| ApiError::Forbidden {
+                field: Some("host"),
+                message: format!("metrics {}: {e}", m.name),
+            })?;
+    }
     let params = RunParams {
         metrics,
         plan,

@@ -120,12 +120,13 @@ pub async fn requests(State(state): State<AppState>) -> Json<Value> {
 /// `GET /metrics`: Surge's own statistics in Prometheus' text format (see
 /// `report::prometheus`), behind the same login as the rest of the dashboard.
 pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let entries = state.engine.entry_stats().await.unwrap_or_default();
     (
         [(
             axum::http::header::CONTENT_TYPE,
             crate::report::prometheus::CONTENT_TYPE,
         )],
-        crate::report::prometheus::metrics(&state.engine.snapshot()),
+        crate::report::prometheus::metrics(&state.engine.snapshot(), &entries),
     )
 }
 

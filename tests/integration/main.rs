@@ -36,6 +36,7 @@ mod signals;
 mod browser;
 mod browser_history;
 mod browser_limit;
+mod browser_server;
 mod web_api;
 mod web_login;
 mod web_security;

@@ -380,31 +380,37 @@ async fn metrics_in_prometheus_format_equal_the_statistics() {
             m.header(header::CONTENT_TYPE),
             "text/plain; version=0.0.4; charset=utf-8"
         );
-        // Every sample line: `name{labels} value`, each name declared by a TYPE line first.
-        let mut typed = std::collections::HashSet::new();
+        // The same parser that reads targets' endpoints reads Surge's: every line is read,
+        // every sample belongs to a declared family.
+        let expo = surge::scrape::parse::parse(&m.body);
+        assert!(expo.skipped.is_empty(), "{:?}", expo.skipped);
         let mut samples = std::collections::HashMap::new();
-        for line in m.body.lines() {
-            if let Some(rest) = line.strip_prefix("# TYPE ") {
-                typed.insert(rest.split(' ').next().unwrap().to_string());
-                continue;
+        for f in &expo.families {
+            assert_ne!(f.kind, surge::scrape::parse::Kind::Untyped, "{}", f.name);
+            for x in &f.samples {
+                let labels: Vec<String> = x
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{v}\""))
+                    .collect();
+                let key = if labels.is_empty() {
+                    x.name.clone()
+                } else {
+                    format!("{}{{{}}}", x.name, labels.join(","))
+                };
+                samples.insert(key, x.value);
             }
-            if line.starts_with('#') || line.is_empty() {
-                continue;
-            }
-            let (series, v) = line.rsplit_once(' ').expect(line);
-            let name = series.split('{').next().unwrap();
-            let base = name.trim_end_matches("_sum").trim_end_matches("_count");
-            assert!(
-                typed.contains(name) || typed.contains(base),
-                "untyped: {line}"
-            );
-            let v: f64 = if v == "NaN" {
-                f64::NAN
-            } else {
-                v.parse().expect(line)
-            };
-            samples.insert(series.to_string(), v);
         }
+        let kind = |name: &str| {
+            expo.families
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.kind)
+        };
+        assert_eq!(
+            kind("surge_response_time_seconds"),
+            Some(surge::scrape::parse::Kind::Histogram)
+        );
         let rows = stats["stats"].as_array().unwrap();
         assert!(rows.len() >= 2, "{stats}");
         for row in rows.iter().filter(|r| r["name"] != "Aggregated") {
@@ -427,11 +433,26 @@ async fn metrics_in_prometheus_format_equal_the_statistics() {
                 samples[&format!("surge_response_time_seconds_count{labels}")],
                 row["num_requests"].as_f64().unwrap()
             );
-            let p50 = samples[&format!(
-                "surge_response_time_seconds{{method=\"{}\",name=\"{}\",quantile=\"0.5\"}}",
-                row["method"].as_str().unwrap(),
-                row["name"].as_str().unwrap()
-            )];
+            let inner = labels.trim_start_matches('{').trim_end_matches('}');
+            // Buckets are cumulative and end at the count.
+            let buckets: Vec<f64> = surge::report::prometheus::BUCKETS
+                .iter()
+                .map(|le| {
+                    samples[&format!("surge_response_time_seconds_bucket{{{inner},le=\"{le}\"}}")]
+                })
+                .collect();
+            assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+            assert_eq!(
+                samples[&format!("surge_response_time_seconds_bucket{{{inner},le=\"+Inf\"}}")],
+                row["num_requests"].as_f64().unwrap()
+            );
+            // Requests of /delay?ms=5 and the like take well under 1 s.
+            assert_eq!(
+                *buckets.last().unwrap(),
+                row["num_requests"].as_f64().unwrap()
+            );
+            let p50 = samples
+                [&format!("surge_response_time_quantile_seconds{{{inner},quantile=\"0.5\"}}")];
             assert!((p50 * 1000.0 - row["median_response_time"].as_f64().unwrap()).abs() < 1.0);
         }
         assert_eq!(samples["surge_state{state=\"stopped\"}"], 1.0);

@@ -328,6 +328,35 @@ async fn allow_target_refuses_other_hosts_with_a_403_that_says_why() {
     state.engine.stop().await.unwrap();
 }
 
+/// The scraper requests the metrics URLs too: `--allow-target` holds for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_target_covers_the_metrics_urls() {
+    let target = Target::start();
+    let security = Security {
+        targets: AllowTargets::parse(&[target.addr.to_string()]).unwrap(),
+        ..Security::default()
+    };
+    let mut defaults = Defaults::empty();
+    defaults.metrics =
+        vec![surge::scrape::Source::new("http://10.9.9.9/metrics", None, None, vec![]).unwrap()];
+    let (state, app) = app_with(security, defaults);
+    let a = swarm(
+        &app,
+        &format!("user_count=1&spawn_rate=1&host={}/ok", target.url()),
+    )
+    .await;
+    assert_answer(
+        &a,
+        StatusCode::FORBIDDEN,
+        json!({
+            "error": format!("metrics 10.9.9.9:80: \"http://10.9.9.9/metrics\" is not an allowed \
+                target: this dashboard may only load-test {} (--allow-target)", target.addr),
+            "field": "host",
+        }),
+    );
+    assert_eq!(state.engine.state(), RunState::Ready);
+}
+
 /// A target cannot bounce the load to a host outside `--allow-target`: the redirect is not
 /// followed, and each attempt is a failure that says why. Redirects within the allowed hosts
 /// are followed as usual.
