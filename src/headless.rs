@@ -127,7 +127,6 @@ pub async fn run_until<W: Write>(
             "this run",
             &judgement.differences,
         )?;
-        writeln!(out)?;
         report::server::write_server_comparison(&mut *out, &b.snapshot, snapshot)?;
     }
     let saved_as = match &finished.saved {

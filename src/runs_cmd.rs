@@ -215,7 +215,6 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
                     writeln!(out)?;
                 }
                 text::write_comparison(&mut *out, &c, &a.title(), &b.title(), &differ)?;
-                writeln!(out)?;
                 report::server::write_server_comparison(&mut *out, &a.snapshot, &b.snapshot)?;
             }
         }

@@ -35,10 +35,11 @@ fn header(s: &SourceData) -> String {
         String::new()
     };
     format!(
-        "Server (scraped from {} every {} s: {} scrapes{failed}): {}",
+        "Server (scraped from {} every {} s: {} scrape{}{failed}): {}",
         s.url,
         decimal(s.every_s, 0),
         s.scrapes,
+        if s.scrapes == 1 { "" } else { "s" },
         s.source
     )
 }
@@ -88,7 +89,8 @@ fn peaks(views: &[ViewData]) -> Vec<(String, String, f64)> {
         .collect()
 }
 
-/// The views both runs have, by source name: each one's peak before and after.
+/// The views both runs have, by source name: each one's peak before and after, after a
+/// blank line (nothing when the runs have no view in common).
 pub fn write_server_comparison<W: Write>(
     w: &mut W,
     before: &Snapshot,
@@ -113,6 +115,7 @@ pub fn write_server_comparison<W: Write>(
     if rows.is_empty() {
         return Ok(());
     }
+    writeln!(w)?;
     writeln!(w, "Server peaks (the target's /metrics)")?;
     for (name, unit, was, now) in rows {
         let change = if was != 0.0 {
@@ -129,5 +132,5 @@ pub fn write_server_comparison<W: Write>(
             change
         )?;
     }
-    writeln!(w)
+    Ok(())
 }

@@ -528,8 +528,11 @@ fn a_headless_run_serves_metrics_for_prometheus() {
     let addr = at.trim_end_matches("/metrics").to_string();
     let answer = eventually(10, "requests in the metrics", || {
         let a = http(&addr, "GET", "/metrics", &[]);
-        a.contains("surge_requests_total{method=\"GET\",name=\"/delay?ms=5\"}")
-            .then_some(a)
+        // Counters come from the merged statistics, the users from the latest snapshot
+        // (published once per tick): wait for both.
+        (a.contains("surge_requests_total{method=\"GET\",name=\"/delay?ms=5\"}")
+            && a.contains("surge_users 2"))
+        .then_some(a)
     });
     assert!(
         answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),

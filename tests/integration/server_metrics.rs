@@ -283,5 +283,50 @@ fn the_binary_scrapes_judges_and_saves_the_server_side() {
         "{}",
         show.stdout
     );
-    assert!(show.stdout.contains("Connections"), "{}", show.stdout);
+    assert!(
+        show.stdout
+            .lines()
+            .any(|l| l.contains("Connections (in use)") && l.contains(" 15 connections")),
+        "{}",
+        show.stdout
+    );
+    // After the fix (5 connections in use), the comparison gives each view's peak.
+    target.values.connections.store(5, Ordering::Relaxed);
+    let again = Surge::spawn(&[
+        "--headless",
+        "-H",
+        &target.url("/ok"),
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "-t",
+        "2s",
+        "--only-summary",
+        "--metrics",
+        &target.url("/metrics"),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .wait(30);
+    assert_eq!(again.code, Some(0), "{}\n{}", again.stdout, again.stderr);
+    let cmp = Surge::spawn(&[
+        "runs",
+        "compare",
+        "last~1",
+        "last",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .wait(10);
+    assert_eq!(cmp.code, Some(0), "{}", cmp.stderr);
+    let line = cmp
+        .stdout
+        .lines()
+        .find(|l| l.contains("Connections (in use)"))
+        .unwrap_or_else(|| panic!("{}", cmp.stdout));
+    assert!(
+        line.contains("15 connections →") && line.contains("5 connections  -66.7 %"),
+        "{line}"
+    );
 }
