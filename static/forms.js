@@ -105,7 +105,7 @@
     e.preventDefault();
     const form = e.currentTarget;
     const ok = await submitForm(form, "/swarm",
-      ["user_count", "spawn_rate", "host", "run_time", "rate", "scenario"]);
+      ["user_count", "spawn_rate", "host", "metrics", "run_time", "rate", "scenario"]);
     if (ok) {
       // Remember what was asked so "Edit" and "New" start from it.
       const f = form.elements;

@@ -30,7 +30,7 @@
     e.preventDefault();
     e.stopImmediatePropagation();
     const ok = await D.submitForm(form, "/find-limit",
-      ["host", "thresholds", "start", "max_users", "step_time", "resolution"]);
+      ["host", "metrics", "thresholds", "start", "max_users", "step_time", "resolution"]);
     if (!ok) return;
     state.wantStartForm = false;
     document.body.dataset.state = "spawning";

@@ -66,6 +66,9 @@ impl Source {
         every: Option<Duration>,
         series: Vec<String>,
     ) -> Result<Source, SourceError> {
+        if !url.trim().contains("://") {
+            return Err(SourceError::NotHttp(url.to_string()));
+        }
         let parsed = url::Url::parse(url.trim()).map_err(|e| SourceError::BadUrl {
             url: url.to_string(),
             why: e.to_string(),
@@ -149,9 +152,13 @@ mod tests {
             Source::new("ftp://x/metrics", None, None, vec![]).unwrap_err(),
             SourceError::NotHttp("ftp://x/metrics".into())
         );
+        assert_eq!(
+            Source::new("127.0.0.1:9100/metrics", None, None, vec![]).unwrap_err(),
+            SourceError::NotHttp("127.0.0.1:9100/metrics".into())
+        );
         assert!(matches!(
-            Source::new("127.0.0.1:9100", None, None, vec![]),
-            Err(SourceError::NotHttp(_) | SourceError::BadUrl { .. })
+            Source::new("http://[::1/metrics", None, None, vec![]),
+            Err(SourceError::BadUrl { .. })
         ));
         let e = Source::new("http://h/m", None, Some(Duration::from_millis(200)), vec![]);
         assert_eq!(

@@ -37,6 +37,8 @@ pub struct SwarmForm {
     pub run_time: Option<String>,
     pub rate: Option<String>,
     pub scenario: Option<String>,
+    /// The target's Prometheus endpoints to scrape as well (space or comma separated).
+    pub metrics: Option<String>,
 }
 
 /// The form, validated.
@@ -49,6 +51,8 @@ struct Swarm {
     run_time: Option<Option<Duration>>,
     rate: Option<f64>,
     scenario: Option<String>,
+    /// Scraped besides the plan's and `--metrics`.
+    metrics: Vec<crate::scrape::Source>,
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -116,8 +120,21 @@ impl SwarmForm {
             }
             s.scenario = Some(v.to_string());
         }
+        s.metrics = metrics_field(self.metrics.as_deref())?;
         Ok(s)
     }
+}
+
+/// The form's `metrics` field: URLs separated by spaces or commas.
+pub(super) fn metrics_field(v: Option<&str>) -> Result<Vec<crate::scrape::Source>, ApiError> {
+    v.unwrap_or("")
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|u| !u.is_empty())
+        .map(|u| {
+            crate::scrape::Source::new(u, None, None, Vec::new())
+                .map_err(|e| ApiError::field("metrics", e.to_string()))
+        })
+        .collect()
 }
 
 /// `POST /swarm`: start a test, or change users/rate of the running one.
@@ -215,7 +232,7 @@ fn params_for(state: &AppState, s: &Swarm) -> Result<(RunParams, Option<String>)
             message: e.to_string(),
         })?;
     let load = load_of(s, d)?;
-    let metrics = d.metrics_for(&plan);
+    let metrics = crate::scrape::combine(&d.metrics_for(&plan), &s.metrics);
     // The scraper requests these too: the same allow-list holds for them.
     for m in &metrics {
         state
@@ -242,15 +259,17 @@ fn params_for(state: &AppState, s: &Swarm) -> Result<(RunParams, Option<String>)
     Ok((params, host))
 }
 
-/// The test the form's host (and the defaults) describe, for a search that sets its own
+/// The test the form's host and metrics (and the defaults) describe, for a search that sets its own
 /// load: `/find-limit`.
 pub(super) fn params_for_host(
     state: &AppState,
     host: Option<&str>,
+    metrics: Option<&str>,
 ) -> Result<(RunParams, Option<String>), ApiError> {
-    // The start form's own check of the host field, and nothing else of it.
+    // The start form's own check of the host and metrics fields, and nothing else of it.
     let form = SwarmForm {
         host: host.map(str::to_string),
+        metrics: metrics.map(str::to_string),
         ..SwarmForm::default()
     };
     params_for(state, &form.validate(&state.defaults)?)

@@ -70,6 +70,8 @@ impl LimitBoard {
 #[derive(Debug, Default, Deserialize)]
 pub struct LimitForm {
     pub host: Option<String>,
+    /// The target's Prometheus endpoints to scrape as well (space or comma separated).
+    pub metrics: Option<String>,
     /// One threshold per line (or separated by `;`).
     pub thresholds: Option<String>,
     pub start: Option<String>,
@@ -163,7 +165,8 @@ fn begin(state: &AppState, form: &LimitForm) -> Result<Json<Value>, ApiError> {
         limit::spec::SpecField::Threshold => ApiError::field("thresholds", e.to_string()),
         field => ApiError::field(field.name(), e.to_string()),
     })?;
-    let (params, host) = api::params_for_host(state, form.host.as_deref())?;
+    let (params, host) =
+        api::params_for_host(state, form.host.as_deref(), form.metrics.as_deref())?;
     let mut plan_words = Vec::new();
     output::write_plan(&mut plan_words, &spec).map_err(|e| ApiError::Internal(e.to_string()))?;
     let plan_words: Vec<String> = String::from_utf8_lossy(&plan_words)

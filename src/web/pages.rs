@@ -21,6 +21,8 @@ pub struct IndexPage {
     pub asset_version: String,
     /// The start form's defaults and page settings, as JSON (see [`config_json`]).
     pub config_json: String,
+    /// The metrics URLs every test scrapes (the plan's and `--metrics`), for the form's hint.
+    pub metrics_note: String,
 }
 
 /// Renders an askama template as an HTML response (500 with a short text if it fails).
@@ -66,5 +68,17 @@ pub async fn index(State(state): State<AppState>) -> Page<IndexPage> {
     Page(IndexPage {
         asset_version: assets::version().to_string(),
         config_json: config_json(&state),
+        metrics_note: metrics_note(&state),
     })
+}
+
+/// `api (http://...), http://...`: what every test of this dashboard scrapes.
+fn metrics_note(state: &AppState) -> String {
+    let d = &state.defaults;
+    let sources = match &d.plan {
+        Some(p) => d.metrics_for(p),
+        None => d.metrics.clone(),
+    };
+    let names: Vec<String> = sources.iter().map(|s| s.url.to_string()).collect();
+    names.join(", ")
 }

@@ -330,3 +330,50 @@ fn the_binary_scrapes_judges_and_saves_the_server_side() {
         "{line}"
     );
 }
+
+/// The dashboard's start form takes metrics URLs too: a bad one is refused on its field,
+/// a good one is scraped and served to the Server charts by `/api/server-metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_form_takes_metrics_urls() {
+    use crate::support::web::{assert_answer, call, get, local, swarm};
+    use axum::http::StatusCode;
+    within(30, async {
+        let target = MetricsTarget::start();
+        target.values.connections.store(4, Ordering::Relaxed);
+        let (state, app) = local();
+        let host = target.url("/ok");
+        let a = swarm(&app, &format!("user_count=1&spawn_rate=10&host={host}&metrics=127.0.0.1:9/m")).await;
+        assert_answer(
+            &a,
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({
+                "error": "\"127.0.0.1:9/m\" is not an http:// or https:// URL (e.g. http://127.0.0.1:8000/metrics)",
+                "field": "metrics",
+            }),
+        );
+        let metrics = target.url("/metrics");
+        let a = swarm(&app, &format!("user_count=1&spawn_rate=10&host={host}&metrics={metrics}")).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let answer = loop {
+            let m = get(&app, "/api/server-metrics?pick=db_connections_in_use").await.json();
+            if m["sources"][0]["series"].as_array().is_some_and(|s| !s.is_empty()) {
+                break m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let source = &answer["sources"][0];
+        assert_eq!(source["url"], metrics);
+        assert_eq!(source["series"][0]["name"], "db_connections_in_use");
+        assert_eq!(source["series"][0]["points"][0]["value"], 4.0);
+        let names: Vec<&str> = source["names"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"db_connections_max"), "{names:?}");
+        let views: Vec<&str> = source["views"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert!(views.contains(&"connections"), "{views:?}");
+        // (Counters are listed from the second scrape on: their rate needs two.)
+        // The snapshot says how far scraping got.
+        let snap = state.engine.snapshot();
+        assert!(snap.server.as_ref().unwrap().version() >= 1);
+        call(&app, "POST", "/stop", None).await;
+    })
+    .await;
+}
