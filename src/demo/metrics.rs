@@ -1,7 +1,8 @@
 //! The demo target's `GET /metrics`, in Prometheus' text format, with the names common
 //! servers use, so that the server's side of a test can be read next to the load:
 //! `http_requests_total{status}` (counted as answers leave), `db_connections_in_use` and
-//! `db_connections_max` (the pool and its ceiling), `db_connections_refused_total` (the
+//! `db_connections_max` (the pool and its ceiling), `db_connections_in_use_peak` (the most
+//! held at once since the previous scrape), `db_connections_refused_total` (the
 //! "Too many connections" answers), and on Linux `process_cpu_seconds_total` and
 //! `process_resident_memory_bytes` of the process, which under `surge demo` is Surge itself
 //! too (`surge demo --target-only` runs the target alone).
@@ -31,8 +32,9 @@ impl Counters {
         self.refused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The exposition: counters so far, and the pool's `in_use` of `max` now.
-    pub fn exposition(&self, in_use: usize, max: usize) -> String {
+    /// The exposition: counters so far, and the pool's `in_use` of `max` now (`peak`: the
+    /// most in use at once since the previous scrape).
+    pub fn exposition(&self, in_use: usize, peak: usize, max: usize) -> String {
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, samples: Vec<String>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -55,6 +57,12 @@ impl Counters {
             "gauge",
             "Database connections held by requests now.",
             vec![format!("db_connections_in_use {in_use}")],
+        );
+        family(
+            "db_connections_in_use_peak",
+            "gauge",
+            "The most database connections held at once since the previous scrape of /metrics.",
+            vec![format!("db_connections_in_use_peak {peak}")],
         );
         family(
             "db_connections_max",

@@ -56,6 +56,8 @@ pub struct Shop {
     orders: Mutex<BTreeMap<u64, Order>>,
     next_order: AtomicU64,
     in_flight: AtomicUsize,
+    /// The most connections held at once since [`Shop::take_peak`] last read it.
+    peak: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +90,8 @@ impl Shop {
     /// Take one of `limit` connections, or `None` when all are busy (MySQL error 1040).
     pub fn acquire(self: &Arc<Self>, limit: usize) -> Option<Connection> {
         let busy_before = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.peak
+            .fetch_max((busy_before + 1).min(limit), Ordering::AcqRel);
         let conn = Connection {
             shop: Arc::clone(self),
             busy_before,
@@ -99,6 +103,14 @@ impl Shop {
     /// Connections currently held.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// The most connections held at once (of `limit`) since the previous call, which
+    /// starts the next period at the connections held now: a scrape every few seconds sees
+    /// the pool's bursts, which a reading of the moment would mostly miss.
+    pub fn take_peak(&self, limit: usize) -> usize {
+        let now = self.in_flight().min(limit);
+        self.peak.swap(now, Ordering::AcqRel).max(now)
     }
 
     /// Issue a new opaque token for `user`.

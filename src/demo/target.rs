@@ -100,9 +100,11 @@ async fn count(
 
 /// `GET /metrics`: the target's side in Prometheus' text format (see `demo::metrics`).
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state
-        .counters
-        .exposition(state.shop.in_flight(), state.cfg.db_connections.max(1));
+    let text = state.counters.exposition(
+        state.shop.in_flight(),
+        state.shop.take_peak(state.cfg.db_connections.max(1)),
+        state.cfg.db_connections.max(1),
+    );
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -150,7 +150,9 @@ impl SourceData {
                 let line = if k.line.is_empty() {
                     view.lines.first()
                 } else {
-                    view.lines.iter().find(|l| l.label == k.line)
+                    k.line
+                        .split('|')
+                        .find_map(|want| view.lines.iter().find(|l| l.label == want))
                 };
                 line.map(|l| {
                     l.points

@@ -10,7 +10,7 @@
 //! | `latency` | `http_request_duration_seconds`, `http_server_requests_seconds`, ... | ms (p95, or mean of a summary) |
 //! | `gc` | `python_gc_collections_total` | collections/s |
 //! | `node_cpu` | `node_cpu_seconds_total` (node exporter) | % busy |
-//! | `connections` | `db_connections_in_use`/`_max`, `pg_stat_activity_count`/`pg_settings_max_connections`, `hikaricp_connections_active`/`_max` | connections |
+//! | `connections` | `db_connections_in_use`/`_max`, `pg_stat_activity_count`/`pg_settings_max_connections`, `hikaricp_connections_active`/`_max`; a `<in use>_peak` gauge too when exposed | connections |
 
 use std::collections::HashMap;
 
@@ -82,7 +82,8 @@ pub struct ViewReading {
     pub lines: Vec<(&'static str, f64)>,
 }
 
-/// What a threshold can name as `server.KEY`: the view and the line it reads.
+/// What a threshold can name as `server.KEY`: the view and the line it reads (the first of
+/// `a|b` the view has; empty: its first line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ViewKey {
     pub key: &'static str,
@@ -99,7 +100,7 @@ pub const KEYS: [ViewKey; 8] = [
     key("latency", "latency", ""),
     key("gc", "gc", "collections"),
     key("node_cpu", "node_cpu", "busy"),
-    key("connections", "connections", "in use"),
+    key("connections", "connections", "peak|in use"),
 ];
 
 const fn key(key: &'static str, view: &'static str, line: &'static str) -> ViewKey {
@@ -209,11 +210,12 @@ pub(crate) fn compute(r: &Readings) -> Vec<ViewReading> {
         };
         view("node_cpu", "Node CPU busy", "%", lines);
     }
-    if let Some((used, max)) = CONNECTION_GAUGES
+    if let Some((used, peak, max)) = CONNECTION_GAUGES
         .iter()
-        .find_map(|(u, m)| Some((gauge(u)?, gauge(m))))
+        .find_map(|(u, m)| Some((gauge(u)?, gauge(&format!("{u}_peak")), gauge(m))))
     {
         let mut lines = vec![("in use", used)];
+        lines.extend(peak.map(|p| ("peak", p)));
         lines.extend(max.map(|m| ("max", m)));
         view("connections", "Connections", "connections", lines);
     }

@@ -270,6 +270,22 @@ async fn metrics_tell_the_servers_side() {
     assert_eq!(sample("db_connections_max"), Some(2.0), "{text}");
     assert_eq!(sample("db_connections_in_use"), Some(0.0), "{text}");
     assert!(refused > 0, "{results:?}");
+    // The burst filled the pool: its peak says so, though nothing is in use now; the next
+    // scrape starts a new period.
+    assert_eq!(sample("db_connections_in_use_peak"), Some(2.0), "{text}");
+    let again = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let again = axum::body::to_bytes(again.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let again = String::from_utf8(again.to_vec()).unwrap();
+    assert!(
+        again.contains("\ndb_connections_in_use_peak 0\n"),
+        "{again}"
+    );
     #[cfg(target_os = "linux")]
     {
         assert!(
