@@ -49,7 +49,9 @@ struct Inner {
     csv_rows: VecDeque<(u32, Vec<u8>)>,
     csv_bytes: usize,
     last_state: RunState,
-    warnings_seen: usize,
+    /// The current run's warnings already logged (a test's warnings come from the
+    /// aggregator and from its metrics scrapers, in no fixed order).
+    warnings_seen: (u32, std::collections::HashSet<String>),
 }
 
 /// The `state` event for one stream, and where that stream then continues.
@@ -79,7 +81,7 @@ impl Hub {
                 history: VecDeque::new(),
                 csv_rows: VecDeque::new(),
                 csv_bytes: 0,
-                warnings_seen: 0,
+                warnings_seen: (0, std::collections::HashSet::new()),
             }),
             tx,
             logs,
@@ -128,13 +130,15 @@ impl Hub {
             }
             let previous = inner.last_state;
             inner.last_state = snap.state;
+            if inner.warnings_seen.0 != snap.run {
+                inner.warnings_seen = (snap.run, std::collections::HashSet::new());
+            }
             let new_warnings: Vec<String> = snap
                 .warnings
                 .iter()
-                .skip(inner.warnings_seen)
+                .filter(|w| inner.warnings_seen.1.insert((*w).clone()))
                 .cloned()
                 .collect();
-            inner.warnings_seen = snap.warnings.len();
             if inner.history.len() >= MAX_POINTS {
                 inner.history.pop_front();
             }

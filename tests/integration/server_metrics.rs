@@ -377,3 +377,49 @@ async fn the_start_form_takes_metrics_urls() {
     })
     .await;
 }
+
+/// A scrape warning reaches the dashboard's log once per test, even when the test before
+/// had as many warnings of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrape_warnings_are_logged_once_per_test() {
+    use crate::support::web::{app_with, call, get, swarm};
+    within(30, async {
+        let target = MetricsTarget::start();
+        let down = format!("http://127.0.0.1:{}/metrics", closed_port());
+        let mut defaults = surge::web::Defaults::empty();
+        defaults.metrics = vec![every_second(&down)];
+        let (state, app) = app_with(surge::web::Security::default(), defaults);
+        let host = target.url("/ok");
+        let logged = |logs: &serde_json::Value| {
+            logs["master"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| {
+                    l.as_str()
+                        .unwrap()
+                        .contains(&format!("server metrics {down}: cannot scrape"))
+                })
+                .count()
+        };
+        for run in 1..=2 {
+            let a = swarm(&app, &format!("user_count=1&spawn_rate=10&host={host}")).await;
+            assert_eq!(a.status, axum::http::StatusCode::OK, "{}", a.body);
+            loop {
+                let logs = get(&app, "/logs").await.json();
+                if logged(&logs) >= run {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // More scrapes fail, no more lines.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            assert_eq!(logged(&get(&app, "/logs").await.json()), run);
+            call(&app, "POST", "/stop", None).await;
+            while state.engine.state() != surge::stats::RunState::Stopped {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    })
+    .await;
+}
