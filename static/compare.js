@@ -140,7 +140,33 @@
     );
     head.append(v, info);
     container.append(head, table(c));
+    serverPeaks(container, data.server_peaks || []);
     charts(container, data.before, data.after);
+  }
+
+  /** Each server view's peak in both runs (the target's /metrics), when both scraped. */
+  function serverPeaks(container, rows) {
+    if (!rows.length) return;
+    const val = (v, unit) => `${fmtNumber(v, v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${unit}`;
+    const t = el("table", "data compare-server");
+    t.id = "compare-server";
+    const cap = el("caption", "", "Server peaks (the target's /metrics)");
+    const head = el("tr");
+    for (const h of ["View", "before", "after", "Δ%"]) head.append(el("th", "", h));
+    const thead = el("thead");
+    thead.append(head);
+    const body = el("tbody");
+    for (const r of rows) {
+      const tr = el("tr");
+      tr.append(el("td", "name", r.name), el("td", "num", val(r.before, r.unit)),
+        el("td", "num", val(r.after, r.unit)),
+        el("td", "num", r.change_pct == null ? "–" : `${r.change_pct >= 0 ? "+" : ""}${fmtNumber(r.change_pct, 1)} %`));
+      body.append(tr);
+    }
+    t.append(cap, thead, body);
+    const wrap = el("div", "table-wrap");
+    wrap.append(t);
+    container.append(wrap);
   }
 
   /** A small bar chart of one value per run (the series' x axis is the run label). */

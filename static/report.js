@@ -198,23 +198,13 @@
         after: { title: data.label ? `this run (${data.label})` : "this run", summary: { started_at: s.stats_start }, history },
         differences: data.differences,
         comparison: data.comparison,
+        server_peaks: data.server_peaks,
       });
     }
   }
 
-  /** Each view's highest value per source: [{key, title, unit, peak}]. */
-  function peaks(sources) {
-    const out = new Map();
-    for (const c of window.SurgeCharts.viewCharts(sources)) {
-      const line = c.lines[0];
-      if (!line || !line.points.length) continue;
-      out.set(`${c.key}`, { title: `${c.title} (${line.label})`, unit: c.unit, peak: Math.max(...line.points.map((p) => p.value)) });
-    }
-    return out;
-  }
-
-  /** The target's scraped metrics: one chart per view on the load's time axis, and with a
-   * baseline that scraped too, each view's peak before and after. */
+  /** The target's scraped metrics: one chart per view on the load's time axis (with a
+   * baseline that scraped too, the comparison has each view's peak before and after). */
   function server(data, history, bands) {
     const sources = data.server_metrics || [];
     if (!sources.length) return;
@@ -227,20 +217,6 @@
     const charts = new window.SurgeCharts.ServerCharts($("#server-charts"), () => range);
     charts.update(window.SurgeCharts.viewCharts(sources));
     charts.each((c) => c.setBands(bands));
-    const before = data.baseline_server_metrics || [];
-    if (!before.length) return;
-    const now = peaks(sources);
-    const then = peaks(before);
-    const rows = [...now.entries()].filter(([k]) => then.has(k)).map(([k, v]) => ({ ...v, before: then.get(k).peak }));
-    if (!rows.length) return;
-    $("#server-peaks-wrap").hidden = false;
-    const val = (v, unit) => `${fmtNumber(v, autoDigits(v))} ${unit}`;
-    table("server-peaks", [
-      { title: "Peak of", text: (r) => r.title },
-      { title: "Baseline", num: true, text: (r) => val(r.before, r.unit) },
-      { title: "This run", num: true, text: (r) => val(r.peak, r.unit) },
-      { title: "Change", num: true, text: (r) => (r.before ? `${r.peak >= r.before ? "+" : ""}${fmtNumber(100 * (r.peak - r.before) / r.before, 1)} %` : "–") },
-    ], rows);
   }
 
   /** Pass/fail of each threshold, as badges. */

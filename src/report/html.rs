@@ -57,9 +57,8 @@ pub fn report_json(r: &ReportInput<'_>) -> Value {
         "comparison": comparison,
         "differences": differences,
         "server_metrics": r.snapshot.server.as_ref().map(|b| b.views()).unwrap_or_default(),
-        "baseline_server_metrics": r.baseline.as_ref()
-            .and_then(|b| b.run.snapshot.server.as_ref())
-            .map(|b| b.views())
+        "server_peaks": r.baseline.as_ref()
+            .map(|b| super::server::peak_rows(&b.run.snapshot, r.snapshot))
             .unwrap_or_default(),
     })
 }

@@ -89,15 +89,23 @@ fn peaks(views: &[ViewData]) -> Vec<(String, String, f64)> {
         .collect()
 }
 
-/// The views both runs have, by source name: each one's peak before and after, after a
-/// blank line (nothing when the runs have no view in common).
-pub fn write_server_comparison<W: Write>(
-    w: &mut W,
-    before: &Snapshot,
-    after: &Snapshot,
-) -> io::Result<()> {
+/// One view's peak in two runs (`surge runs compare`, the dashboard's Compare tab, a
+/// report with a baseline).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeakRow {
+    /// `Connections (in use) · api`.
+    pub name: String,
+    pub unit: String,
+    pub before: f64,
+    pub after: f64,
+    /// `None` when the peak before was 0.
+    pub change_pct: Option<f64>,
+}
+
+/// The views both runs have, by source name: each one's peak before and after.
+pub fn peak_rows(before: &Snapshot, after: &Snapshot) -> Vec<PeakRow> {
     let (Some(b), Some(a)) = (&before.server, &after.server) else {
-        return Ok(());
+        return Vec::new();
     };
     let (b, a) = (b.views(), a.views());
     let mut rows = Vec::new();
@@ -108,29 +116,94 @@ pub fn write_server_comparison<W: Write>(
         let old = peaks(&old.views);
         for (name, unit, peak) in peaks(&src.views) {
             if let Some((_, _, was)) = old.iter().find(|(n, _, _)| *n == name) {
-                rows.push((format!("{name} · {}", src.source), unit, *was, peak));
+                rows.push(PeakRow {
+                    name: format!("{name} · {}", src.source),
+                    unit,
+                    before: *was,
+                    after: peak,
+                    change_pct: (*was != 0.0).then(|| 100.0 * (peak - was) / was),
+                });
             }
         }
     }
+    rows
+}
+
+/// [`peak_rows`] as text, after a blank line (nothing when the runs have no view in
+/// common).
+pub fn write_server_comparison<W: Write>(
+    w: &mut W,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> io::Result<()> {
+    let rows = peak_rows(before, after);
     if rows.is_empty() {
         return Ok(());
     }
     writeln!(w)?;
     writeln!(w, "Server peaks (the target's /metrics)")?;
-    for (name, unit, was, now) in rows {
-        let change = if was != 0.0 {
-            format!("{:+.1} %", 100.0 * (now - was) / was)
-        } else {
-            "–".to_string()
-        };
+    for r in rows {
+        let change = r
+            .change_pct
+            .map_or_else(|| "–".to_string(), |c| format!("{c:+.1} %"));
         writeln!(
             w,
             "  {} {} → {}  {}",
-            pad_right(&name, 40),
-            pad_left(&value(was, &unit), 16),
-            pad_left(&value(now, &unit), 16),
+            pad_right(&r.name, 40),
+            pad_left(&value(r.before, &r.unit), 16),
+            pad_left(&value(r.after, &r.unit), 16),
             change
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scrape::{parse::parse, Board, ServerBoard, Source};
+    use std::sync::Arc;
+
+    fn run_with(used: &[f64]) -> Snapshot {
+        let src = Source::new("http://api:8000/metrics", Some("api"), None, vec![]).unwrap();
+        let board = Board::new(&[src]);
+        for (i, u) in used.iter().enumerate() {
+            let text = format!(
+                "# TYPE db_connections_in_use gauge\ndb_connections_in_use {u}\n\
+                 # TYPE db_connections_max gauge\ndb_connections_max 20\n"
+            );
+            board.record(0, 100.0 + i as f64, &parse(&text));
+        }
+        let mut s = crate::thresholds::tests::snap(vec![], crate::thresholds::tests::snap_total());
+        s.server = Some(ServerBoard(Arc::new(board)));
+        s
+    }
+
+    #[test]
+    fn peaks_of_two_runs_side_by_side() {
+        let (before, after) = (run_with(&[3.0, 18.0, 7.0]), run_with(&[2.0, 6.0]));
+        let rows = peak_rows(&before, &after);
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Connections (in use) · api", "Connections (max) · api"]
+        );
+        assert_eq!((rows[0].before, rows[0].after), (18.0, 6.0));
+        assert!((rows[0].change_pct.unwrap() + 66.666).abs() < 0.01);
+        let mut out = Vec::new();
+        write_server_comparison(&mut out, &before, &after).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("\nServer peaks (the target's /metrics)\n"),
+            "{text}"
+        );
+        assert!(text.contains("18 connections →"), "{text}");
+        // A run without server metrics: nothing to compare, nothing written.
+        let mut bare = after.clone();
+        bare.server = None;
+        assert!(peak_rows(&before, &bare).is_empty());
+        let mut out = Vec::new();
+        write_server_comparison(&mut out, &before, &bare).unwrap();
+        assert!(out.is_empty());
+    }
 }

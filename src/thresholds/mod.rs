@@ -236,6 +236,11 @@ pub(crate) mod tests {
         }
     }
 
+    /// An Aggregated entry of 10 requests.
+    pub(crate) fn snap_total() -> EntrySnapshot {
+        entry("", "Aggregated", 10, 0, 100.0, 1.0)
+    }
+
     pub(crate) fn snap(entries: Vec<EntrySnapshot>, total: EntrySnapshot) -> Snapshot {
         Snapshot {
             seq: 1,

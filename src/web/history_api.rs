@@ -245,6 +245,7 @@ pub async fn compare_runs(
         "after": side(&after),
         "differences": differ,
         "comparison": c,
+        "server_peaks": crate::report::server::peak_rows(&before.snapshot, &after.snapshot),
     })))
 }
 
