@@ -11,7 +11,7 @@
 "use strict";
 
 (function (global) {
-  const { LineChart, clock, elapsed, fmtNumber } = global.SurgeCharts;
+  const { LineChart, clock, elapsed, fmtNumber, bisect, range } = global.SurgeCharts;
 
   const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
     21600, 43200, 86400];
@@ -33,11 +33,11 @@
   }
 
   Object.assign(LineChart.prototype, {
-    /** Visible y range: 0..nice max over all series. */
-    yScale() {
+    /** Visible y range: 0..nice max over every series' visible points. */
+    yScale(i0, i1) {
       let max = 0;
       for (const col of this.values) {
-        for (let i = 0; i < this.len; i++) {
+        for (let i = i0; i <= i1; i++) {
           const v = col[i];
           if (v > max) max = v;
         }
@@ -59,16 +59,25 @@
       this.drawLegend(ctx, a);
 
       const n = this.len;
-      // A chart beside others (the server's) may share their time axis: opts.range().
-      const shared = this.opts.range ? this.opts.range() : null;
-      let t0 = n ? this.times[0] : Date.now() / 1000 - 60;
-      let t1 = n ? this.times[n - 1] : t0 + 60;
-      if (shared) {
-        t0 = Math.min(t0, shared[0]);
-        t1 = Math.max(t1, shared[1]);
+      // The data's extent, joined with that of the charts it sits beside (opts.range(): the
+      // server charts take the load charts'), then the page's range choice or zoom.
+      let ext = this.extent();
+      const beside = this.opts.range ? this.opts.range() : null;
+      const other = Array.isArray(beside) ? { t0: beside[0], t1: beside[1], runStart: null } : beside;
+      if (other && ext) {
+        ext = { t0: Math.min(ext.t0, other.t0), t1: Math.max(ext.t1, other.t1), runStart: other.runStart != null ? other.runStart : ext.runStart };
+      } else if (other) {
+        ext = other;
       }
-      if (t1 - t0 < 10) t1 = t0 + 10; // a lone point still gets a readable axis
-      const ys = this.yScale();
+      if (!ext) ext = { t0: Date.now() / 1000 - 60, t1: Date.now() / 1000, runStart: null };
+      let [t0, t1] = this.shared ? range.visible(ext) : [ext.t0, ext.t1];
+      // A lone point still gets a readable axis (a zoom is shown as asked).
+      if (t1 - t0 < 10 && !(this.shared && range.zoom)) t1 = t0 + 10;
+      // The points drawn: those in view, and one on each side to join the lines to the edges.
+      const i0 = n ? Math.max(0, bisect(this.times, t0, n)) : 0;
+      const i1 = n ? Math.min(n - 1, bisect(this.times, t1, n) + 1) : -1;
+      this.drawn = [i0, i1];
+      const ys = this.yScale(i0, i1);
       this.view = { t0, t1, a, ys };
       const xOf = (t) => a.left + ((t - t0) / (t1 - t0)) * (a.right - a.left);
       const yOf = (v) => a.bottom - (v / ys.max) * (a.bottom - a.top);
@@ -76,7 +85,7 @@
       this.drawYAxis(ctx, a, ys, yOf);
       this.drawXAxis(ctx, a, t0, t1, xOf);
       this.drawBands(ctx, a, t0, t1, xOf);
-      this.drawRunMarkers(ctx, a, xOf);
+      this.drawRunMarkers(ctx, a, xOf, t0, t1);
       ctx.save();
       ctx.beginPath();
       ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
@@ -187,7 +196,7 @@
       ctx.restore();
     },
 
-    drawRunMarkers(ctx, a, xOf) {
+    drawRunMarkers(ctx, a, xOf, t0, t1) {
       const th = this.theme;
       ctx.save();
       ctx.strokeStyle = th.marker;
@@ -196,6 +205,7 @@
       ctx.textAlign = "left";
       for (let i = 1; i < this.len; i++) {
         if (this.runs[i] === this.runs[i - 1] || this.runs[i] === 0) continue;
+        if (this.times[i] < t0 || this.times[i] > t1) continue;
         const x = Math.round(xOf(this.times[i])) + 0.5;
         ctx.beginPath();
         ctx.moveTo(x, a.top);
@@ -215,7 +225,7 @@
     drawSeries(ctx, s, a, t0, t1, yOf) {
       const width = a.right - a.left;
       ctx.strokeStyle = ctx.fillStyle = this.color(s);
-      if (this.len > width) this.drawColumns(ctx, s, a, t0, t1, yOf);
+      if (this.drawn[1] - this.drawn[0] + 1 > width) this.drawColumns(ctx, s, a, t0, t1, yOf);
       else this.drawLines(ctx, s, a, t0, t1, yOf);
     },
 
@@ -241,7 +251,7 @@
         const yBot = yOf(lo);
         ctx.fillRect(a.left + cx - lw / 2, yTop - lw / 2, lw, Math.max(lw, yBot - yTop + lw));
       };
-      for (let i = 0; i < this.len; i++) {
+      for (let i = this.drawn[0]; i <= this.drawn[1]; i++) {
         const v = col[i];
         const t = times[i];
         if (Number.isNaN(v) || t - prevT > this.gapAt(i)) {
@@ -285,7 +295,7 @@
       let open = false;
       let segs = 0;
       let prevT = -Infinity;
-      for (let i = 0; i < this.len; i++) {
+      for (let i = this.drawn[0]; i <= this.drawn[1]; i++) {
         const v = col[i];
         if (Number.isNaN(v)) {
           open = false;
@@ -304,7 +314,7 @@
         } else {
           // An isolated point (first after a hole) is drawn as a dot so it is visible.
           ctx.moveTo(x, y);
-          if (i + 1 >= this.len || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > this.gapAt(i + 1)) {
+          if (i + 1 > this.drawn[1] || Number.isNaN(col[i + 1]) || times[i + 1] - times[i] > this.gapAt(i + 1)) {
             ctx.fillRect(x - LINE_WIDTH, y - LINE_WIDTH, LINE_WIDTH * 2, LINE_WIDTH * 2);
           }
         }

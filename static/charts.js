@@ -66,6 +66,69 @@
     return lo;
   }
 
+  // ---------------------------------------------------------------- the shared time range
+  // Every wall-clock chart of a page shows the same time range: a choice (this run, the last
+  // 5 or 30 minutes, everything) or a zoom dragged on any chart; both survive a reload.
+  const RANGE_KEY = "surge-chart-range";
+  const MODES = { run: null, "5m": 300, "30m": 1800, all: null };
+  const charts = new Set();
+  const range = {
+    mode: "run",
+    zoom: null,
+    load() {
+      try {
+        const v = JSON.parse(global.localStorage.getItem(RANGE_KEY) || "null");
+        if (v && v.mode in MODES) this.mode = v.mode;
+        if (v && Array.isArray(v.zoom) && v.zoom.length === 2 && v.zoom.every(Number.isFinite) &&
+          v.zoom[1] > v.zoom[0]) this.zoom = v.zoom;
+      } catch (_) { /* no storage: the defaults */ }
+    },
+    save() {
+      try {
+        global.localStorage.setItem(RANGE_KEY, JSON.stringify({ mode: this.mode, zoom: this.zoom }));
+      } catch (_) { /* ignore */ }
+    },
+    changed() {
+      this.save();
+      for (const c of charts) {
+        if (c.root.isConnected) c.invalidate();
+        else charts.delete(c);
+      }
+      for (const f of this.listeners) f(this);
+    },
+    listeners: [],
+    onChange(f) { this.listeners.push(f); },
+    setMode(mode) {
+      if (!(mode in MODES)) return;
+      this.mode = mode;
+      this.zoom = null;
+      this.changed();
+    },
+    zoomTo(t0, t1) {
+      if (!(t1 - t0 >= 1)) return;
+      this.zoom = [t0, t1];
+      this.changed();
+    },
+    reset() {
+      this.zoom = null;
+      this.changed();
+    },
+    /** Move the visible range by `dt` seconds (a zoom from then on). */
+    pan(visible, dt) {
+      this.zoom = [visible[0] + dt, visible[1] + dt];
+      this.changed();
+    },
+    /** The visible [t0, t1] of data spanning `ext` ({t0, t1, runStart}). */
+    visible(ext) {
+      if (this.zoom) return this.zoom;
+      const span = MODES[this.mode];
+      if (span) return [Math.max(ext.t0, ext.t1 - span), ext.t1];
+      if (this.mode === "run" && ext.runStart != null) return [Math.max(ext.t0, ext.runStart), ext.t1];
+      return [ext.t0, ext.t1];
+    },
+  };
+  range.load();
+
   /** Theme colours come from CSS custom properties so charts follow light/dark mode. */
   function readTheme(el) {
     const cs = getComputedStyle(el);
@@ -139,6 +202,14 @@
 
       this.canvas.addEventListener("mousemove", (e) => this.onHover(e));
       this.canvas.addEventListener("mouseleave", () => this.onHover(null));
+      // Wall-clock charts share the page's time range: drag to zoom, Shift+drag to pan,
+      // double-click to reset (charts of elapsed time, the overlaid runs, keep their own).
+      this.shared = !opts.elapsed;
+      if (this.shared) {
+        charts.add(this);
+        this.canvas.addEventListener("mousedown", (e) => this.onDragStart(e));
+        this.canvas.addEventListener("dblclick", () => range.reset());
+      }
       // Touch: show the tooltip where the finger is (phones have no hover).
       this.canvas.addEventListener("touchstart", (e) => this.onHover(e.touches[0]), { passive: true });
       this.canvas.addEventListener("touchmove", (e) => this.onHover(e.touches[0]), { passive: true });
@@ -149,6 +220,56 @@
         global.addEventListener("resize", () => this.resize());
       }
       this.resize();
+    }
+
+    /** {t0, t1, runStart} of the points (runStart: the first time of the last run). */
+    extent() {
+      const n = this.len;
+      if (!n) return null;
+      const last = this.runs[n - 1];
+      let i = n - 1;
+      if (last) while (i > 0 && this.runs[i - 1] === last) i--;
+      return { t0: this.times[0], t1: this.times[n - 1], runStart: last ? this.times[i] : null };
+    }
+
+    /** Time at CSS x of the last drawn view. */
+    timeAt(x) {
+      const v = this.view;
+      const a = v.a;
+      return v.t0 + ((x - a.left) / (a.right - a.left)) * (v.t1 - v.t0);
+    }
+
+    onDragStart(e) {
+      if (e.button !== 0 || !this.view) return;
+      e.preventDefault();
+      const r = this.canvas.getBoundingClientRect();
+      const x0 = e.clientX - r.left;
+      const pan = e.shiftKey;
+      const start = [this.view.t0, this.view.t1];
+      const t0 = this.timeAt(x0);
+      const move = (ev) => {
+        const x = ev.clientX - r.left;
+        if (pan) {
+          const dt = this.timeAt(x0) - this.timeAt(x);
+          range.pan(start, dt);
+          return;
+        }
+        this.selection = [Math.min(x0, x), Math.max(x0, x)];
+        this.schedule();
+      };
+      const up = (ev) => {
+        global.removeEventListener("mousemove", move);
+        global.removeEventListener("mouseup", up);
+        const sel = this.selection;
+        this.selection = null;
+        this.schedule();
+        if (!pan && sel && sel[1] - sel[0] > 4) {
+          const t1 = this.timeAt(ev.clientX - r.left);
+          range.zoomTo(Math.min(t0, t1), Math.max(t0, t1));
+        }
+      };
+      global.addEventListener("mousemove", move);
+      global.addEventListener("mouseup", up);
     }
 
     /** Replace all points (a history array). */
@@ -262,6 +383,14 @@
       const ctx = this.ctx;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.drawImage(this.base, 0, 0);
+      if (this.selection && this.view) {
+        const a = this.view.a;
+        ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+        ctx.fillStyle = this.theme.grid;
+        const x0 = Math.max(a.left, this.selection[0]);
+        const x1 = Math.min(a.right, this.selection[1]);
+        ctx.fillRect(x0, a.top, Math.max(1, x1 - x0), a.bottom - a.top);
+      }
       if (this.hoverX != null) this.drawHover();
     }
 
@@ -385,5 +514,5 @@
     ];
   }
 
-  global.SurgeCharts = { LineChart, standardCharts, clock, elapsed, fmtNumber, autoDigits };
+  global.SurgeCharts = { LineChart, standardCharts, clock, elapsed, fmtNumber, autoDigits, bisect, range };
 })(window);

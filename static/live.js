@@ -11,6 +11,23 @@
   const charts = global.SurgeCharts.standardCharts($("#charts"));
   let lastSeq = -1;
 
+  // The time range every chart shows (charts.js keeps it, and in local storage).
+  const range = global.SurgeCharts.range;
+  function showRange() {
+    $("#chart-range").value = range.mode;
+    $("#chart-reset").hidden = !range.zoom;
+  }
+  $("#chart-range").addEventListener("change", (e) => range.setMode(e.target.value));
+  $("#chart-reset").addEventListener("click", () => range.reset());
+  const pan = (direction) => {
+    const v = charts[0].view;
+    if (v) range.pan([v.t0, v.t1], direction * (v.t1 - v.t0) / 2);
+  };
+  $("#chart-earlier").addEventListener("click", () => pan(-1));
+  $("#chart-later").addEventListener("click", () => pan(1));
+  range.onChange(showRange);
+  showRange();
+
   function setHistory(points) {
     for (const c of charts) c.setPoints(points);
     lastSeq = points.length ? points[points.length - 1].seq : lastSeq;

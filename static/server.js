@@ -31,11 +31,10 @@
     try { localStorage.setItem(PICKS_KEY, JSON.stringify(picks)); } catch (_) { /* ignore */ }
   }
 
-  /** The load charts' time range: the server charts share it. */
+  /** The load charts' extent (and their run's start): the server charts share their axis. */
   function range() {
     const c = D.charts && D.charts[0];
-    if (!c || !c.len) return null;
-    return [c.times[0], c.times[c.len - 1]];
+    return c ? c.extent() : null;
   }
 
   async function refresh() {

@@ -1,0 +1,179 @@
+//! The charts' time range in a real browser (headless Chromium over WebDriver, like
+//! `browser.rs`): after two tests with an idle gap, "This run" shows the current run only
+//! and "Everything" both; a drag across a chart zooms every chart to the same range, the
+//! reset button brings the choice back, panning moves it, and the choice and the zoom
+//! survive a reload.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use surge::engine::{Engine, EngineConfig};
+use surge::web::{app, AppState, Defaults};
+
+use crate::support::browser::*;
+use crate::support::Target;
+
+/// [t0, t1] of every chart's last drawn view.
+const VIEWS: &str = "SurgeDash.charts.map(c => c.view ? [c.view.t0, c.view.t1] : null)";
+const EXTENT: &str = "SurgeDash.charts[0].extent()";
+
+async fn post(c: &fantoccini::Client, path: &str, body: &str) {
+    let script = format!(
+        "return fetch('{path}', {{method: 'POST', headers: {{'content-type': \
+         'application/x-www-form-urlencoded'}}, body: '{body}'}}).then(r => r.status);"
+    );
+    let status = c.execute(&script, vec![]).await.expect("post");
+    assert_eq!(status, json!(200), "{path} {body}");
+}
+
+fn span(v: &Value) -> f64 {
+    v[1].as_f64().unwrap() - v[0].as_f64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_time_range_zoom_and_pan_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let result = tokio::time::timeout(Duration::from_secs(120), scenario()).await;
+    result.expect("browser test took more than 120 s");
+}
+
+async fn scenario() {
+    let target = Target::start();
+    let engine = Engine::new(EngineConfig {
+        workers: 2,
+        tick: Duration::from_millis(500),
+        stop_timeout: Duration::from_secs(5),
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let mut defaults = Defaults::empty();
+    defaults.tick = Duration::from_millis(500);
+    let state = AppState::new(engine, defaults, false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(state)).await;
+    });
+    let (_driver, c) = start_driver().await;
+    c.goto(&format!("http://{addr}/#charts"))
+        .await
+        .expect("open");
+    c.execute("localStorage.clear()", vec![]).await.unwrap();
+    c.refresh().await.unwrap();
+    let host = format!("{}/delay?ms=2", target.url());
+    let form = format!(
+        "user_count=2&spawn_rate=100&host={}",
+        host.replace(':', "%3A")
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('=', "%3D")
+    );
+
+    // Run 1, an idle gap, run 2.
+    post(&c, "/swarm", &form).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    post(&c, "/stop", "").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    post(&c, "/swarm", &form).await;
+    let ext = wait_for(&c, "run 2 on the charts", EXTENT, 15, |v| {
+        v["runStart"]
+            .as_f64()
+            .is_some_and(|r| r > v["t0"].as_f64().unwrap() + 5.0)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let run_start = ext["runStart"].as_f64().unwrap();
+    let first = ext["t0"].as_f64().unwrap();
+
+    // "This run" (the default): every chart starts at run 2.
+    assert_eq!(
+        js(&c, "document.getElementById('chart-range').value").await,
+        json!("run")
+    );
+    let views = js(&c, VIEWS).await;
+    for v in views.as_array().unwrap() {
+        assert!(
+            (v[0].as_f64().unwrap() - run_start).abs() < 0.01,
+            "{views} vs run start {run_start}"
+        );
+    }
+    shot(&c, "charts-this-run.png").await;
+
+    // "Everything": from run 1's first point.
+    c.execute(
+        "const s = document.getElementById('chart-range'); s.value = 'all'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let views = wait_for(&c, "everything", VIEWS, 5, |v| {
+        v[0][0].as_f64().is_some_and(|t| (t - first).abs() < 0.01)
+    })
+    .await;
+    let all = views[0].clone();
+
+    // Drag across the middle half of the first chart: every chart zooms to that range.
+    const DRAG: &str = "(() => { const cv = document.querySelector('#charts canvas'); \
+        const r = cv.getBoundingClientRect(); const y = r.top + r.height / 2; \
+        const at = (f) => r.left + 64 + f * (r.width - 76); \
+        cv.dispatchEvent(new MouseEvent('mousedown', {clientX: at(0.25), clientY: y, button: 0, bubbles: true})); \
+        window.dispatchEvent(new MouseEvent('mousemove', {clientX: at(0.75), clientY: y, bubbles: true})); \
+        window.dispatchEvent(new MouseEvent('mouseup', {clientX: at(0.75), clientY: y, bubbles: true})); \
+        return true; })()";
+    js(&c, DRAG).await;
+    let zoomed = wait_for(&c, "zoomed", VIEWS, 5, |v| {
+        v[0][0].is_number() && span(&v[0]) < span(&all) * 0.6
+    })
+    .await;
+    let z = zoomed[0].clone();
+    assert!(
+        (span(&z) - span(&all) / 2.0).abs() < span(&all) * 0.05,
+        "{z} of {all}"
+    );
+    assert!(
+        zoomed.as_array().unwrap().iter().all(|v| *v == z),
+        "every chart: {zoomed}"
+    );
+    assert_eq!(
+        js(&c, "document.getElementById('chart-reset').hidden").await,
+        json!(false)
+    );
+    shot(&c, "charts-zoomed.png").await;
+
+    // Earlier: half a window back.
+    click(&c, "#chart-earlier").await;
+    let panned = wait_for(&c, "panned", VIEWS, 5, |v| v[0] != z).await;
+    let p = &panned[0];
+    assert!(
+        (p[0].as_f64().unwrap() - (z[0].as_f64().unwrap() - span(&z) / 2.0)).abs() < 0.01,
+        "{p} from {z}"
+    );
+
+    // A reload keeps the zoom and the choice.
+    c.refresh().await.unwrap();
+    let after = wait_for(&c, "zoom after a reload", VIEWS, 10, |v| v[0] == *p).await;
+    assert_eq!(after[0], *p);
+    assert_eq!(
+        js(&c, "document.getElementById('chart-range').value").await,
+        json!("all")
+    );
+
+    // Reset: back to everything.
+    click(&c, "#chart-reset").await;
+    wait_for(&c, "reset", VIEWS, 5, |v| {
+        v[0][0].as_f64().is_some_and(|t| (t - first).abs() < 0.01)
+    })
+    .await;
+    assert_eq!(
+        js(&c, "document.getElementById('chart-reset').hidden").await,
+        json!(true)
+    );
+    let errors = console_errors(&c).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    post(&c, "/stop", "").await;
+    c.close().await.expect("close");
+}
