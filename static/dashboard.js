@@ -105,9 +105,53 @@
     clearTimeout(flashTimer);
   }
 
+  // ---------------------------------------------------------------- in-page dialog
+  /**
+   * Ask in the page's own modal dialog (never the browser's prompt/confirm): resolves with
+   * the text typed (`input` given: its initial value), true (a question), or null when
+   * cancelled (Cancel, Escape). Focus goes to the field (or OK) and back where it was.
+   */
+  function ask({ title, message = "", input = null, ok = "OK", danger = false }) {
+    const dlg = $("#dialog");
+    const field = $("#dialog-input");
+    const okBtn = $("#dialog-ok");
+    const back = document.activeElement;
+    $("#dialog-title").textContent = title;
+    $("#dialog-message").textContent = message;
+    $("#dialog-message").hidden = !message;
+    field.hidden = input == null;
+    field.value = input == null ? "" : input;
+    okBtn.textContent = ok;
+    okBtn.className = `btn ${danger ? "btn-danger" : "btn-primary"}`;
+    return new Promise((resolve) => {
+      const done = (value) => {
+        $("#dialog-form").removeEventListener("submit", submit);
+        $("#dialog-cancel").removeEventListener("click", cancel);
+        dlg.removeEventListener("cancel", cancel);
+        if (dlg.open) dlg.close();
+        if (back && back.focus) back.focus();
+        resolve(value);
+      };
+      const submit = (e) => {
+        e.preventDefault();
+        done(input == null ? true : field.value);
+      };
+      const cancel = (e) => {
+        if (e) e.preventDefault();
+        done(null);
+      };
+      $("#dialog-form").addEventListener("submit", submit);
+      $("#dialog-cancel").addEventListener("click", cancel);
+      dlg.addEventListener("cancel", cancel);
+      dlg.showModal();
+      (input == null ? okBtn : field).focus();
+      if (input != null) field.select();
+    });
+  }
+
   global.SurgeDash = {
     $, $$, THEMES, applyTheme, storedTheme,
     config, PCT_LABELS, fmtNumber, fmtInt, fmtMs, fmtRate, fmtPct, fmtTime, pctTitle,
-    state, updatePanels, flash, connStatus,
+    state, updatePanels, flash, connStatus, ask,
   };
 })(window);

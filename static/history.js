@@ -107,7 +107,12 @@
   }
 
   async function editLabel(r) {
-    const label = global.prompt(`Label of run #${r.id}`, r.label);
+    const label = await global.SurgeDash.ask({
+      title: `Label of run #${r.id}`,
+      message: "A short name shown in the history, comparisons and reports (empty: none).",
+      input: r.label || "",
+      ok: "Save label",
+    });
     if (label == null) return;
     try {
       await api(`/api/runs/${r.id}/label`, { method: "PUT", body: JSON.stringify({ label }) });
@@ -118,7 +123,13 @@
   }
 
   async function deleteRun(r) {
-    if (!global.confirm(`Delete run ${title(r)}? This cannot be undone.`)) return;
+    const sure = await global.SurgeDash.ask({
+      title: `Delete run ${title(r)}?`,
+      message: "Its statistics, history and report are removed from the history. This cannot be undone.",
+      ok: "Delete",
+      danger: true,
+    });
+    if (!sure) return;
     try {
       await api(`/api/runs/${r.id}`, { method: "DELETE" });
       if ($("#run-view").dataset.id === String(r.id)) $("#run-view").hidden = true;

@@ -240,17 +240,53 @@ async fn scenario() {
     assert_eq!(series, serde_json::json!(3));
     shot(&c, "history-3-series.png").await;
 
-    // Delete the dashboard run from the History tab.
+    // Relabel and delete the dashboard run from the History tab, through the page's own
+    // dialog (the browser's prompt/confirm would block WebDriver: they must not appear).
     click(&c, "#tab-history").await;
-    c.execute("window.confirm = () => true", vec![])
-        .await
-        .unwrap();
+    c.execute(
+        "window.prompt = window.confirm = () => { throw new Error('native dialog'); }",
+        vec![],
+    )
+    .await
+    .unwrap();
     let newest = js(&c, &format!("{RUN_IDS}[0]")).await;
-    click(
+    let row = format!("#runs-table tr[data-id='{newest}']");
+    const DIALOG: &str = "[document.getElementById('dialog').open, document.activeElement.id]";
+    click(&c, &format!("{row} .run-relabel")).await;
+    let opened = wait_for(&c, "relabel dialog", DIALOG, 5, |v| v[0] == true).await;
+    assert_eq!(opened[1], "dialog-input", "focus in the field");
+    // Escape cancels: nothing changes.
+    c.execute(
+        "document.getElementById('dialog').dispatchEvent(new Event('cancel', {cancelable: true}))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for(&c, "dialog closed", DIALOG, 5, |v| v[0] == false).await;
+    click(&c, &format!("{row} .run-relabel")).await;
+    wait_for(&c, "relabel dialog again", DIALOG, 5, |v| v[0] == true).await;
+    fill(&c, "#dialog-input", "after the fix").await;
+    shot(&c, "history-relabel-dialog.png").await;
+    click(&c, "#dialog-ok").await;
+    wait_for(
         &c,
-        &format!("#runs-table tr[data-id='{newest}'] .run-delete"),
+        "new label",
+        &format!("document.querySelector(\"{row} .run-label\")?.textContent"),
+        10,
+        |v| v == "after the fix",
     )
     .await;
+    click(&c, &format!("{row} .run-delete")).await;
+    let opened = wait_for(&c, "delete dialog", DIALOG, 5, |v| v[0] == true).await;
+    assert_eq!(opened[1], "dialog-ok", "focus on the button");
+    assert!(
+        js(&c, "document.getElementById('dialog-title').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Delete run #{newest}"))
+    );
+    click(&c, "#dialog-ok").await;
     wait_for(&c, "deleted", RUN_IDS, 10, |v| {
         v == &serde_json::json!([fast, slow])
     })
