@@ -105,6 +105,15 @@
     clearTimeout(flashTimer);
   }
 
+  // ---------------------------------------------------------------- pinned header
+  // The tab bar is pinned right under the header, whose height changes as it wraps.
+  const topbar = $(".topbar");
+  if (topbar && global.ResizeObserver) {
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--header-h", `${topbar.offsetHeight}px`);
+    }).observe(topbar);
+  }
+
   // ---------------------------------------------------------------- in-page dialog
   /**
    * Ask in the page's own modal dialog (never the browser's prompt/confirm): resolves with

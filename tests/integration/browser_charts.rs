@@ -172,6 +172,14 @@ async fn scenario() {
         js(&c, "document.getElementById('chart-reset').hidden").await,
         json!(true)
     );
+    // Scrolled down, the tab bar stays under the header: a click on a tab hits the tab.
+    const TAB_HIT: &str = "(() => { window.scrollTo(0, document.body.scrollHeight); \
+        const t = document.getElementById('tab-logs').getBoundingClientRect(); \
+        const hit = document.elementFromPoint(t.left + t.width / 2, t.top + t.height / 2); \
+        return [window.scrollY > 200, hit && hit.id, \
+                t.top >= document.querySelector('.topbar').getBoundingClientRect().bottom - 1]; })()";
+    let hit = js(&c, TAB_HIT).await;
+    assert_eq!(hit, json!([true, "tab-logs", true]), "tab bar pinned under the header");
     let errors = console_errors(&c).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     post(&c, "/stop", "").await;
