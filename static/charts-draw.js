@@ -196,22 +196,38 @@
       ctx.restore();
     },
 
+    /**
+     * The start of each run ("Run #N") and the load's marks (setMarks) in view, as dashed
+     * lines. Labels take the first of three rows where they do not touch the one before;
+     * a label with no room is left out (its line stays; the tooltip has the time).
+     */
     drawRunMarkers(ctx, a, xOf, t0, t1) {
       const th = this.theme;
+      const marks = [];
+      for (let i = 1; i < this.len; i++) {
+        if (this.runs[i] === this.runs[i - 1] || this.runs[i] === 0) continue;
+        if (this.times[i] < t0 || this.times[i] > t1) continue;
+        marks.push({ time: this.times[i], label: `Run #${this.runs[i]}` });
+      }
+      for (const m of this.marks || []) if (m.time >= t0 && m.time <= t1) marks.push(m);
+      marks.sort((p, q) => p.time - q.time);
       ctx.save();
       ctx.strokeStyle = th.marker;
       ctx.fillStyle = th.marker;
       ctx.setLineDash([4, 3]);
       ctx.textAlign = "left";
-      for (let i = 1; i < this.len; i++) {
-        if (this.runs[i] === this.runs[i - 1] || this.runs[i] === 0) continue;
-        if (this.times[i] < t0 || this.times[i] > t1) continue;
-        const x = Math.round(xOf(this.times[i])) + 0.5;
+      const rowsEnd = [-Infinity, -Infinity, -Infinity];
+      for (const m of marks) {
+        const x = Math.round(xOf(m.time)) + 0.5;
         ctx.beginPath();
         ctx.moveTo(x, a.top);
         ctx.lineTo(x, a.bottom);
         ctx.stroke();
-        ctx.fillText(`Run #${this.runs[i]}`, x + 3, a.top + 6);
+        const w = ctx.measureText(m.label).width;
+        const row = rowsEnd.findIndex((end) => x + 3 > end + 6);
+        if (row < 0 || x + 3 + w > a.right) continue;
+        rowsEnd[row] = x + 3 + w;
+        ctx.fillText(m.label, x + 3, a.top + 6 + row * 13);
       }
       ctx.restore();
     },

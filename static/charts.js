@@ -326,6 +326,15 @@
       if (!same) this.invalidate();
     }
 
+    /** Vertical markers: [{time, label}] (the load's edits, stages, resets). */
+    setMarks(marks) {
+      const next = (marks || []).map((m) => ({ time: m.time, label: m.label || "" }));
+      const same = next.length === (this.marks || []).length &&
+        next.every((m, i) => m.time === this.marks[i].time && m.label === this.marks[i].label);
+      this.marks = next;
+      if (!same) this.invalidate();
+    }
+
     /** Theme changed (light/dark): re-read colours and redraw. */
     refreshTheme() {
       this.theme = readTheme(this.root);

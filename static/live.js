@@ -101,8 +101,16 @@
     if (step && s.state !== "stopped") {
       bands.push({ from: step.at, to: Math.max(step.at + 1, s.time), label: `step ${step.n}: ${step.level}` });
     }
-    for (const c of charts) c.setBands(bands);
-    if (D.serverCharts) D.serverCharts.each((c) => c.setBands(bands));
+    for (const c of charts) {
+      c.setBands(bands);
+      c.setMarks(s.marks);
+    }
+    if (D.serverCharts) {
+      D.serverCharts.each((c) => {
+        c.setBands(bands);
+        c.setMarks(s.marks);
+      });
+    }
   }
 
   /** `First failure at 0:38 with 46 users: POST /orders: 500 ...`, or nothing. */

@@ -188,6 +188,7 @@
     for (const c of standardCharts($("#charts"))) {
       c.setPoints(history);
       c.setBands(bands);
+      c.setMarks(s.marks);
     }
     server(data, history, bands);
     thresholds(data.thresholds || []);
@@ -216,7 +217,10 @@
     const range = history.length ? [history[0].time, history[history.length - 1].time] : null;
     const charts = new window.SurgeCharts.ServerCharts($("#server-charts"), () => range);
     charts.update(window.SurgeCharts.viewCharts(sources));
-    charts.each((c) => c.setBands(bands));
+    charts.each((c) => {
+      c.setBands(bands);
+      c.setMarks(data.snapshot.marks);
+    });
   }
 
   /** Pass/fail of each threshold, as badges. */

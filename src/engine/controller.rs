@@ -83,6 +83,10 @@ impl Controller {
         match cmd {
             Command::Start(params) => self.start(*params),
             Command::SetUsers { users, spawn_rate } => {
+                if self.run.is_some() {
+                    self.status
+                        .mark(format!("users → {users} ({} /s)", short(spawn_rate)));
+                }
                 if let Some(run) = &mut self.run {
                     run.stages.clear();
                     run.target = users;
@@ -94,6 +98,7 @@ impl Controller {
                 }
             }
             Command::SetRate { rate, max_users } => {
+                self.status.mark(format!("rate → {} /s", short(rate)));
                 self.status.set_rate(Some(rate));
                 self.send_open(rate, max_users);
             }
@@ -113,6 +118,7 @@ impl Controller {
                     let _ = rx.await;
                 }
                 let _ = self.agg.send(AggMsg::Reset);
+                self.status.mark("statistics reset".into());
             }
         }
     }
@@ -190,6 +196,8 @@ impl Controller {
             match stage_at(&run.stages, elapsed) {
                 Some((users, rate)) => {
                     if users != run.target {
+                        self.status
+                            .mark(format!("stage: users → {users} ({} /s)", short(rate)));
                         run.target = users;
                         run.spawn_rate = rate;
                         run.credit = run.credit.max(1.0);
@@ -266,6 +274,12 @@ impl Controller {
             let _ = ack.send(snap);
         }
     }
+}
+
+/// A rate as a marker writes it: `20`, `2.5`, `0.33`.
+fn short(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The (users, spawn rate) in force `elapsed` into a staged run; `None` once every stage is

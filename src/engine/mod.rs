@@ -144,8 +144,13 @@ pub(crate) struct Status {
     rate: Mutex<Option<f64>>,
     /// The current test's scraped server metrics (`None`: it scrapes nothing).
     board: Mutex<Option<Arc<crate::scrape::Board>>>,
+    /// The current test's load changes, for the charts' markers (the newest [`MAX_MARKS`]).
+    marks: Mutex<Vec<crate::stats::Mark>>,
     state_tx: watch::Sender<RunState>,
 }
+
+/// Load changes kept per test.
+const MAX_MARKS: usize = 100;
 
 const STATES: [RunState; 5] = [
     RunState::Ready,
@@ -190,9 +195,29 @@ impl Status {
             LoadProfile::Open { rate, .. } => Some(rate),
             _ => None,
         });
+        if let Ok(mut m) = self.marks.lock() {
+            m.clear();
+        }
         if let Ok(mut b) = self.board.lock() {
             *b = (!p.metrics.is_empty()).then(|| Arc::new(crate::scrape::Board::new(&p.metrics)));
         }
+    }
+
+    /// Note a change of the load now (an edit, a stage, a reset).
+    fn mark(&self, label: String) {
+        if let Ok(mut m) = self.marks.lock() {
+            if m.len() >= MAX_MARKS {
+                m.remove(0);
+            }
+            m.push(crate::stats::Mark {
+                time: crate::stats::unix_now(),
+                label,
+            });
+        }
+    }
+
+    fn marks(&self) -> Vec<crate::stats::Mark> {
+        self.marks.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
     /// The current (or last) test's board.
@@ -237,6 +262,7 @@ impl Engine {
             host: Mutex::new(String::new()),
             rate: Mutex::new(None),
             board: Mutex::new(None),
+            marks: Mutex::new(Vec::new()),
             state_tx,
         });
         let (agg_tx, agg_rx) = mpsc::unbounded_channel();

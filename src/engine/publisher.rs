@@ -31,6 +31,7 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let publish = |agg: &mut Aggregator| {
         let mut snap = agg.snapshot(unix_now(), &status.info());
+        snap.marks = status.marks();
         if let Some(board) = status.board() {
             snap.warnings.extend(board.warnings());
             snap.server = Some(crate::scrape::ServerBoard(board));

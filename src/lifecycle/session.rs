@@ -133,6 +133,7 @@ impl Session {
             last_second: None,
             threshold_crossings: Vec::new(),
             server: snap.server.clone(),
+            marks: Vec::new(),
         };
         let baseline = self.baseline.as_ref().map(|b| &b.snapshot);
         for (i, t) in self.thresholds.iter().enumerate() {

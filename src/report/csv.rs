@@ -339,6 +339,7 @@ fn empty_snapshot_like() -> Snapshot {
         last_second: None,
         threshold_crossings: Vec::new(),
         server: None,
+        marks: Vec::new(),
     }
 }
 

@@ -214,6 +214,17 @@ pub struct Snapshot {
     /// The target's scraped metrics in this test (`--metrics`, `[[metrics]]`): serialised
     /// as `{"version", "sources"}` only (readers fetch the series when the version moves).
     pub server: Option<crate::scrape::ServerBoard>,
+    /// The current test's load changes (users or rate edited, a stage, a reset), oldest
+    /// first: markers on the charts.
+    pub marks: Vec<Mark>,
+}
+
+/// A change of the load at one time: `users → 100 (20/s)`, `statistics reset`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Mark {
+    /// Unix seconds.
+    pub time: f64,
+    pub label: String,
 }
 
 /// One second's own Aggregated figures, as an entry (its rates are per that second; no

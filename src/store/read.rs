@@ -161,6 +161,7 @@ impl Store {
                 last_second: None,
                 threshold_crossings: breaking.threshold_crossings,
                 server,
+                marks: breaking.marks,
             },
             histograms,
             history,

@@ -165,4 +165,7 @@ pub struct Breaking {
     pub first_failure: Option<crate::stats::FirstFailure>,
     #[serde(default)]
     pub threshold_crossings: Vec<crate::stats::ThresholdCrossing>,
+    /// The load's changes (edits, stages, resets), for the charts' markers.
+    #[serde(default)]
+    pub marks: Vec<crate::stats::Mark>,
 }

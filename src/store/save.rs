@@ -45,6 +45,7 @@ impl Store {
                 serde_json::to_string(&Breaking {
                     first_failure: s.first_failure.clone(),
                     threshold_crossings: s.threshold_crossings.clone(),
+                    marks: s.marks.clone(),
                 })?,
             ],
         )?;

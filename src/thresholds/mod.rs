@@ -263,6 +263,7 @@ pub(crate) mod tests {
             last_second: None,
             threshold_crossings: Vec::new(),
             server: None,
+            marks: Vec::new(),
         }
     }
 

@@ -73,6 +73,7 @@ fn snapshot() -> Snapshot {
         last_second: None,
         threshold_crossings: Vec::new(),
         server: None,
+        marks: Vec::new(),
     }
 }
 

@@ -139,6 +139,7 @@ impl Aggregator {
             last_second,
             threshold_crossings: Vec::new(),
             server: None,
+            marks: Vec::new(),
         };
         let point = HistoryPoint::of(&snapshot);
         push_capped(&mut self.history, point, self.limits.history_points);

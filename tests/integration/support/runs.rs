@@ -76,6 +76,7 @@ pub fn stored_run(label: &str, users: u32, start: f64, entries: Vec<EntrySnapsho
             last_second: None,
             threshold_crossings: Vec::new(),
             server: None,
+            marks: Vec::new(),
         },
         histograms: vec![],
         history: vec![],
