@@ -22,6 +22,22 @@
   }
   let shownPcts = loadPcts();
 
+  // Columns the user hid (any but Name), kept across reloads.
+  const HIDDEN_KEY = "surge-hidden-columns";
+  const OPTIONAL = [
+    ["type", "Type"], ["req", "# Requests"], ["fail", "# Fails"], ["avg", "Average"], ["min", "Min"],
+    ["max", "Max"], ["size", "Average size"], ["rps", "Current RPS"], ["fps", "Current Failures/s"],
+  ];
+  function loadHidden() {
+    try {
+      const v = JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]");
+      return new Set(Array.isArray(v) ? v.filter((k) => OPTIONAL.some(([o]) => o === k)) : []);
+    } catch (_) {
+      return new Set();
+    }
+  }
+  let hiddenCols = loadHidden();
+
   function statsColumns() {
     const cols = [
       { key: "type", title: "Type", value: (e) => e.method, text: (e) => e.method },
@@ -43,7 +59,7 @@
       { key: "rps", title: "Current RPS", num: true, value: (e) => e.current_rps, text: (e) => fmtRate(e.current_rps) },
       { key: "fps", title: "Current Failures/s", num: true, value: (e) => e.current_fail_per_sec, text: (e) => fmtRate(e.current_fail_per_sec) },
     );
-    return cols;
+    return cols.filter((c) => !hiddenCols.has(c.key));
   }
 
   let savedSort = null;
@@ -82,15 +98,40 @@
       cb.addEventListener("change", () => {
         shownPcts = $$("input:checked", box).map((x) => Number(x.value));
         try { localStorage.setItem("surge-percentiles", JSON.stringify(shownPcts)); } catch (_) { /* ignore */ }
-        statsTable.setColumns(statsColumns());
-        buildTotalRow();
-        renderStats(true);
+        rebuildColumns();
       });
       lab.append(cb, ` ${pctTitle(label)}`);
       box.append(lab);
     });
   }
   buildPctMenu();
+
+  function rebuildColumns() {
+    statsTable.setColumns(statsColumns());
+    buildTotalRow();
+    renderStats(true);
+  }
+
+  function buildColumnMenu() {
+    const box = $("#col-options");
+    for (const [key, title] of OPTIONAL) {
+      const lab = document.createElement("label");
+      lab.className = "inline";
+      const cb = document.createElement("input");
+      cb.type = "checkbox";
+      cb.value = key;
+      cb.checked = !hiddenCols.has(key);
+      cb.addEventListener("change", () => {
+        hiddenCols = new Set($$("input", box).filter((x) => !x.checked).map((x) => x.value));
+        try { localStorage.setItem(HIDDEN_KEY, JSON.stringify([...hiddenCols])); } catch (_) { /* ignore */ }
+        rebuildColumns();
+      });
+      lab.append(cb, ` ${title}`);
+      box.append(lab);
+    }
+  }
+  buildColumnMenu();
+  $("#stats-filter").addEventListener("input", () => renderStats(true));
 
   // ---------------------------------------------------------------- failures / exceptions
   const failuresTable = new KeyedTable($("#failures-table"), [
@@ -112,10 +153,17 @@
   function renderStats(force) {
     const snap = state.snap;
     if (!snap || (!force && state.activeTab !== "stats")) return;
-    statsTable.update(snap.entries);
+    // The filter narrows the rows by name (or method); Aggregated stays the whole test's.
+    const q = $("#stats-filter").value.trim().toLowerCase();
+    const rows = q
+      ? snap.entries.filter((e) => e.name.toLowerCase().includes(q) || e.method.toLowerCase() === q)
+      : snap.entries;
+    statsTable.update(rows);
     statsTable.fill(totalRow, { ...snap.total, name: "Aggregated", method: "" });
     const n = snap.entries.length;
-    $("#stats-note").textContent = n ? `${fmtInt(n)} ${n === 1 ? "name" : "names"}` : "No requests yet.";
+    const names = (k) => `${fmtInt(k)} ${k === 1 ? "name" : "names"}`;
+    $("#stats-note").textContent = !n ? "No requests yet."
+      : q ? `${fmtInt(rows.length)} of ${names(n)}` : names(n);
   }
 
   function renderFailures(force) {

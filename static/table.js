@@ -38,6 +38,7 @@
         const th = document.createElement("th");
         th.scope = "col";
         if (c.num) th.className = "num";
+        if (c.cls) th.classList.add(c.cls);
         if (this.sortable) {
           const b = document.createElement("button");
           b.type = "button";

@@ -38,6 +38,7 @@ mod browser_charts;
 mod browser_history;
 mod browser_limit;
 mod browser_server;
+mod browser_table;
 mod web_api;
 mod web_login;
 mod web_security;

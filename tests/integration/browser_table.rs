@@ -1,0 +1,151 @@
+//! The statistics table in a real browser (headless Chromium over WebDriver, like
+//! `browser.rs`): at 1 400 px the default columns fit without a sideways scroll, at 1 000 px
+//! the Name column stays in view when the table scrolls, a hidden column stays hidden after
+//! a reload, and the filter narrows the rows by name.
+
+use std::time::Duration;
+
+use serde_json::json;
+use surge::engine::{Engine, EngineConfig};
+use surge::web::{app, AppState, Defaults};
+
+use crate::support::browser::*;
+use crate::support::{parse_plan, Target};
+
+const ROWS: &str =
+    "[...document.querySelectorAll('#stats-table tbody tr')].map(r => r.querySelector('.name').textContent)";
+const HEADERS: &str =
+    "[...document.querySelectorAll('#stats-table thead th')].map(th => th.textContent.trim())";
+/// [scrollWidth, clientWidth] of the table's frame.
+const FIT: &str = "(() => { const w = document.querySelector('#panel-stats .table-wrap'); return [w.scrollWidth, w.clientWidth]; })()";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_table_fits_pins_hides_and_filters() {
+    if !browser_available() {
+        return;
+    }
+    let result = tokio::time::timeout(Duration::from_secs(90), scenario()).await;
+    result.expect("browser test took more than 90 s");
+}
+
+async fn scenario() {
+    let target = Target::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Names as long as a real API's, and counts in the hundreds of thousands.
+    let plan = parse_plan(
+        &format!(
+            "host = \"{}\"\n[[scenarios]]\n\
+             [[scenarios.tasks]]\npath = \"/delay?ms=1\"\nname = \"/api/v1/stores/[store_id]/products/[product_id]/stock\"\n\
+             [[scenarios.tasks]]\npath = \"/ok\"\nname = \"/api/v1/orders/reports/best-sellers\"\n\
+             [[scenarios.tasks]]\nmethod = \"POST\"\npath = \"/echo\"\nname = \"/api/v1/orders\"\n",
+            target.url()
+        ),
+        dir.path(),
+    );
+    let engine = Engine::new(EngineConfig {
+        workers: 2,
+        tick: Duration::from_millis(500),
+        stop_timeout: Duration::from_secs(5),
+        ..EngineConfig::default()
+    })
+    .expect("engine");
+    let mut defaults = Defaults::empty();
+    defaults.tick = Duration::from_millis(500);
+    defaults.host = Some(target.url());
+    defaults.plan = Some(std::sync::Arc::new(plan));
+    let state = AppState::new(engine, defaults, false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(state)).await;
+    });
+    let (_driver, c) = start_driver().await;
+    c.goto(&format!("http://{addr}/")).await.expect("open");
+    c.execute("localStorage.clear()", vec![]).await.unwrap();
+    c.refresh().await.unwrap();
+    fill(&c, "#f-users", "8").await;
+    fill(&c, "#f-ramp", "100").await;
+    click(&c, "#start-form button[type=submit]").await;
+    wait_for(&c, "three rows", ROWS, 15, |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // 1 400 px: every default column without a sideways scroll.
+    shot(&c, "table-1400.png").await;
+    let fit = js(&c, FIT).await;
+    assert!(
+        fit[0].as_u64() <= fit[1].as_u64(),
+        "scrollWidth, clientWidth at 1400 px: {fit}"
+    );
+    let headers = js(&c, HEADERS).await;
+    assert!(
+        headers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "Current Failures/s"),
+        "{headers}"
+    );
+    shot(&c, "table-1400.png").await;
+
+    // 1 000 px: the table scrolls sideways, the Name column stays at its left edge.
+    c.set_window_size(1000, 900).await.expect("resize");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    const PINNED: &str = "(() => { const w = document.querySelector('#panel-stats .table-wrap'); \
+        w.scrollLeft = w.scrollWidth; const name = document.querySelector('#stats-table tbody .name'); \
+        return [w.scrollLeft > 0, Math.round(name.getBoundingClientRect().left - w.getBoundingClientRect().left)]; })()";
+    let pinned = wait_for(&c, "pinned name", PINNED, 5, |v| v[0] == true).await;
+    assert!(
+        pinned[1].as_i64().unwrap().abs() <= 2,
+        "Name column at the frame's left edge: {pinned}"
+    );
+    shot(&c, "table-1000-scrolled.png").await;
+    c.set_window_size(1400, 1000).await.expect("resize");
+
+    // Hide a column: gone now and after a reload.
+    click(&c, "#col-menu summary").await;
+    click(&c, "#col-options input[value=size]").await;
+    let gone = |v: &serde_json::Value| {
+        v.as_array()
+            .is_some_and(|a| !a.iter().any(|h| h == "Average size (bytes)"))
+    };
+    wait_for(&c, "size column hidden", HEADERS, 5, gone).await;
+    c.refresh().await.unwrap();
+    wait_for(&c, "rows after the reload", ROWS, 15, |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    let headers = js(&c, HEADERS).await;
+    assert!(gone(&headers), "{headers}");
+    assert_eq!(
+        js(
+            &c,
+            "document.querySelector('#col-options input[value=size]').checked"
+        )
+        .await,
+        json!(false)
+    );
+
+    // The filter keeps the rows whose name matches; the note says how many.
+    fill(&c, "#stats-filter", "orders").await;
+    let rows = wait_for(&c, "filtered", ROWS, 5, |v| {
+        v.as_array().is_some_and(|a| a.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        rows,
+        json!(["/api/v1/orders", "/api/v1/orders/reports/best-sellers"])
+    );
+    assert_eq!(
+        js(&c, "document.getElementById('stats-note').textContent").await,
+        json!("2 of 3 names")
+    );
+    shot(&c, "table-filtered.png").await;
+    let errors = console_errors(&c).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    c.close().await.expect("close");
+}
