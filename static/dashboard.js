@@ -3,14 +3,19 @@
 // panels show in which test state, and the connection line in the header.
 //
 // The dashboard is plain ES2020 classic scripts, no dependencies and no build step. After
-// charts.js, charts-draw.js (`window.SurgeCharts`) and table.js (`window.SurgeTable`), its own
+// charts.js, charts-draw.js, charts-server.js (`window.SurgeCharts`) and table.js (`window.SurgeTable`), its own
 // scripts load in this order and share `window.SurgeDash`:
-//   dashboard.js  this core
+//   dashboard.js  this core (and the page's own dialog)
 //   stats.js      the Statistics, Failures and Exceptions tables
-//   live.js       the event stream and applying its snapshots (figures, banner, charts)
+//   live.js       the event stream and applying its snapshots (figures, banner, charts,
+//                 the charts' time range)
+//   server.js     the Server charts (the target's scraped metrics)
 //   forms.js      the start form, the edit dialog, Stop and Reset
 //   tabs.js       switching tabs, the Current Ratio and Logs tabs
+//   limit.js      the breaking-point search
+//   keys.js       keyboard shortcuts and notifications
 //   app.js        the theme button, then starts everything
+//   compare.js, history.js  the History and Compare tabs, the threshold badges
 // A file takes what earlier files export when it loads, and calls what later ones export
 // (`SurgeDash.renderStats`, ...) only once app.js has started the page.
 "use strict";
@@ -29,7 +34,7 @@
       const label = `Theme: ${theme === "auto" ? "automatic" : theme}`;
       btn.setAttribute("aria-label", label);
       btn.title = label;
-      btn.textContent = theme === "dark" ? "☾" : theme === "light" ? "☀" : "◐";
+      btn.textContent = theme === "dark" ? "☾ Dark" : theme === "light" ? "☀ Light" : "◐ Auto";
     }
   }
   function storedTheme() {

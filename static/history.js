@@ -233,6 +233,7 @@
         bar.append(b);
       }
       bar.hidden = data.thresholds.length === 0;
+      if (global.SurgeDash && global.SurgeDash.notifyThresholds) global.SurgeDash.notifyThresholds(data.thresholds);
       // Thresholds are fixed when Surge starts: without any, stop asking.
       if (!data.thresholds.length) return;
     } catch (_) { /* the SSE banner already says when the server is gone */ }

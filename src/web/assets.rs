@@ -36,6 +36,7 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     asset!("forms.js", JS),
     asset!("tabs.js", JS),
     asset!("limit.js", JS),
+    asset!("keys.js", JS),
     asset!("app.js", JS),
     asset!("compare.js", JS),
     asset!("history.js", JS),

@@ -145,6 +145,76 @@ async fn scenario() {
         json!("2 of 3 names")
     );
     shot(&c, "table-filtered.png").await;
+
+    // Keyboard: "?" lists the shortcuts, Escape closes the list, "2" opens the second tab.
+    const KEY: &str = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))";
+    c.execute(
+        &format!("document.getElementById('stats-filter').blur(); ({KEY})('?')"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let listed = wait_for(
+        &c,
+        "shortcuts listed",
+        "[document.getElementById('keys-dialog').open, [...document.querySelectorAll('#keys-list kbd')].map(k => k.textContent)]",
+        5,
+        |v| v[0] == true,
+    )
+    .await;
+    assert_eq!(listed[1][0], "s", "{listed}");
+    assert!(
+        listed[1].as_array().unwrap().iter().any(|k| k == "2"),
+        "{listed}"
+    );
+    shot(&c, "keyboard-shortcuts.png").await;
+    c.execute("document.getElementById('keys-close').click()", vec![])
+        .await
+        .unwrap();
+    c.execute(&format!("({KEY})('2')"), vec![]).await.unwrap();
+    wait_for(
+        &c,
+        "charts tab by key",
+        "document.getElementById('tab-charts').getAttribute('aria-selected')",
+        5,
+        |v| v == "true",
+    )
+    .await;
+    c.execute(&format!("({KEY})('1')"), vec![]).await.unwrap();
+
+    // Notifications on: "s" stops the test, the end is told and the tab's icon gets a dot.
+    c.execute(
+        "window.__told = []; window.Notification = class { static get permission() { return 'granted'; } \
+         static requestPermission() { return Promise.resolve('granted'); } \
+         constructor(title) { window.__told.push(title); } }; \
+         document.getElementById('btn-notify').click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        js(
+            &c,
+            "document.getElementById('btn-notify').getAttribute('aria-pressed')"
+        )
+        .await,
+        json!("true")
+    );
+    c.execute(&format!("({KEY})('s')"), vec![]).await.unwrap();
+    let told = wait_for(&c, "the end told", "window.__told", 15, |v| {
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|t| t == "Surge: run #1 ended"))
+    })
+    .await;
+    assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
+    wait_for(
+        &c,
+        "icon badge",
+        "document.querySelector('link[rel=icon]').href.slice(0, 22)",
+        5,
+        |v| v == "data:image/png;base64,",
+    )
+    .await;
     let errors = console_errors(&c).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     c.close().await.expect("close");
