@@ -36,7 +36,9 @@
     /** Visible y range: 0..nice max over every series' visible points. */
     yScale(i0, i1) {
       let max = 0;
-      for (const col of this.values) {
+      for (let s = 0; s < this.values.length; s++) {
+        if (this.hidden[s]) continue;
+        const col = this.values[s];
         for (let i = i0; i <= i1; i++) {
           const v = col[i];
           if (v > max) max = v;
@@ -91,7 +93,7 @@
       ctx.rect(a.left, a.top - 2, a.right - a.left, a.bottom - a.top + 4);
       ctx.clip();
       for (let s = 0; s < this.series.length; s++) {
-        this.drawSeries(ctx, s, a, t0, t1, yOf);
+        if (!this.hidden[s]) this.drawSeries(ctx, s, a, t0, t1, yOf);
       }
       ctx.restore();
       if (!n) {
@@ -106,17 +108,25 @@
       return this.series[s].color || this.theme.colors[slot % this.theme.colors.length];
     },
 
+    /** The legend; a hidden line's entry is greyed and struck through (click: toggle). */
     drawLegend(ctx, a) {
       // After the unit written above the y axis (a long one, "connections", would run into it).
       let x = Math.max(a.left, 4 + ctx.measureText(this.unit).width + 14);
       ctx.textAlign = "left";
+      this.legendHits = [];
       for (let s = 0; s < this.series.length; s++) {
+        const off = this.hidden[s];
+        const label = this.series[s].label;
+        const w = ctx.measureText(label).width;
+        ctx.globalAlpha = off ? 0.35 : 1;
         ctx.fillStyle = this.color(s);
         ctx.fillRect(x, 12, 14, 4);
         ctx.fillStyle = this.theme.fg;
-        const label = this.series[s].label;
         ctx.fillText(label, x + 19, 14);
-        x += 19 + ctx.measureText(label).width + 18;
+        if (off) ctx.fillRect(x + 19, 14, w, 1);
+        ctx.globalAlpha = 1;
+        this.legendHits.push({ x0: x, x1: x + 19 + w, s });
+        x += 19 + w + 18;
       }
     },
 

@@ -129,6 +129,26 @@
   };
   range.load();
 
+  // Lines hidden from the legend, per chart title: {title: {label: hidden}}.
+  const HIDDEN_KEY = "surge-chart-lines";
+  function readHidden() {
+    try {
+      const v = JSON.parse(global.localStorage.getItem(HIDDEN_KEY) || "{}");
+      return v && typeof v === "object" ? v : {};
+    } catch (_) {
+      return {};
+    }
+  }
+  function loadHidden(title, series) {
+    const saved = readHidden()[title] || {};
+    return series.map((s) => (s.label in saved ? !!saved[s.label] : !!s.hidden));
+  }
+  function saveHidden(title, series, hidden) {
+    const all = readHidden();
+    all[title] = Object.fromEntries(series.map((s, i) => [s.label, hidden[i]]));
+    try { global.localStorage.setItem(HIDDEN_KEY, JSON.stringify(all)); } catch (_) { /* ignore */ }
+  }
+
   /** Theme colours come from CSS custom properties so charts follow light/dark mode. */
   function readTheme(el) {
     const cs = getComputedStyle(el);
@@ -204,6 +224,9 @@
       this.canvas.addEventListener("mouseleave", () => this.onHover(null));
       // Wall-clock charts share the page's time range: drag to zoom, Shift+drag to pan,
       // double-click to reset (charts of elapsed time, the overlaid runs, keep their own).
+      // A click on a legend entry hides or shows its line (kept per chart title).
+      this.hidden = loadHidden(opts.title, this.series);
+      this.canvas.addEventListener("click", (e) => this.onLegendClick(e));
       this.shared = !opts.elapsed;
       if (this.shared) {
         charts.add(this);
@@ -230,6 +253,22 @@
       let i = n - 1;
       if (last) while (i > 0 && this.runs[i - 1] === last) i--;
       return { t0: this.times[0], t1: this.times[n - 1], runStart: last ? this.times[i] : null };
+    }
+
+    onLegendClick(e) {
+      const r = this.canvas.getBoundingClientRect();
+      const x = e.clientX - r.left;
+      const y = e.clientY - r.top;
+      const hit = (this.legendHits || []).find((h) => x >= h.x0 && x <= h.x1 && y >= 4 && y <= 24);
+      if (!hit) return;
+      this.toggleSeries(hit.s);
+    }
+
+    /** Hide or show series `s` (remembered for this chart's title). */
+    toggleSeries(s) {
+      this.hidden[s] = !this.hidden[s];
+      saveHidden(this.opts.title, this.series, this.hidden);
+      this.invalidate();
     }
 
     /** Time at CSS x of the last drawn view. */
@@ -456,6 +495,7 @@
         tip.append(note);
       }
       for (let s = 0; s < this.series.length; s++) {
+        if (this.hidden[s]) continue;
         const val = this.values[s][i];
         const row = document.createElement("div");
         const sw = document.createElement("span");
@@ -511,8 +551,11 @@
         unit: "ms",
         series: [
           { label: "50th percentile", get: (p) => p.current_p50_ms },
+          { label: "90th", get: (p) => p.current_p90_ms, hidden: true, color: "#0891b2" },
           // Amber, not red: red means failures on this dashboard.
           { label: "95th percentile", get: (p) => p.current_p95_ms, slot: 3 },
+          { label: "99th", get: (p) => p.current_p99_ms, hidden: true, color: "#7c3aed" },
+          { label: "99.9th", get: (p) => p.current_p999_ms, hidden: true, color: "#be185d" },
         ],
       }),
       new LineChart(container, {

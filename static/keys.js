@@ -64,7 +64,7 @@
   function showNotify() {
     const b = $("#btn-notify");
     b.setAttribute("aria-pressed", notify ? "true" : "false");
-    b.textContent = notify ? "Notify: on" : "Notify: off";
+    b.textContent = "Notify";
     b.title = notify
       ? "Notifications on: the end of a test, a failed threshold and the first failure"
       : "Notifications off";

@@ -147,6 +147,14 @@ pub struct HistoryPoint {
     pub current_fail_per_sec: f64,
     pub current_p50_ms: Option<f64>,
     pub current_p95_ms: Option<f64>,
+    /// More of the current window's percentiles, for the charts' selectable lines (not kept
+    /// in the run history: a saved run's charts have p50 and p95).
+    #[serde(default)]
+    pub current_p90_ms: Option<f64>,
+    #[serde(default)]
+    pub current_p99_ms: Option<f64>,
+    #[serde(default)]
+    pub current_p999_ms: Option<f64>,
     /// Taken while the test was stopping: users had been told to stop and only in-flight
     /// requests were finishing (the slowest ones, so no measure of the target's latency).
     #[serde(default)]
@@ -165,6 +173,9 @@ impl HistoryPoint {
             current_fail_per_sec: snap.total.current_fail_per_sec,
             current_p50_ms: snap.total.current_percentile(0.5),
             current_p95_ms: snap.total.current_percentile(0.95),
+            current_p90_ms: snap.total.current_percentile(0.90),
+            current_p99_ms: snap.total.current_percentile(0.99),
+            current_p999_ms: snap.total.current_percentile(0.999),
             drain: snap.in_drain(),
         }
     }

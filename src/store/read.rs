@@ -105,6 +105,9 @@ impl Store {
                     current_fail_per_sec: r.get(4)?,
                     current_p50_ms: r.get(5)?,
                     current_p95_ms: r.get(6)?,
+                    current_p90_ms: None,
+                    current_p99_ms: None,
+                    current_p999_ms: None,
                     drain: r.get(7)?,
                 })
             })?

@@ -105,6 +105,9 @@ mod tests {
             current_fail_per_sec: 0.5,
             current_p50_ms: Some(p95 / 3.0),
             current_p95_ms: Some(p95),
+            current_p90_ms: None,
+            current_p99_ms: None,
+            current_p999_ms: None,
             drain: false,
         }
     }

@@ -189,6 +189,42 @@ async fn scenario() {
         js(&c, "document.getElementById('chart-reset').hidden").await,
         json!(true)
     );
+    // The legend: a click on "99th" shows that percentile line (hidden by default), and the
+    // choice survives a reload.
+    const LINES: &str =
+        "SurgeDash.charts[1].series.map((s, i) => [s.label, !SurgeDash.charts[1].hidden[i]])";
+    let lines = js(&c, LINES).await;
+    assert_eq!(
+        lines,
+        json!([
+            ["50th percentile", true],
+            ["90th", false],
+            ["95th percentile", true],
+            ["99th", false],
+            ["99.9th", false]
+        ])
+    );
+    const CLICK_99: &str = "(() => { const ch = SurgeDash.charts[1]; const h = ch.legendHits.find(h => ch.series[h.s].label === '99th'); \
+        const r = ch.canvas.getBoundingClientRect(); \
+        ch.canvas.dispatchEvent(new MouseEvent('click', {clientX: r.left + (h.x0 + h.x1) / 2, clientY: r.top + 14, bubbles: true})); return true; })()";
+    js(&c, CLICK_99).await;
+    wait_for(&c, "99th shown", LINES, 5, |v| v[3][1] == true).await;
+    c.refresh().await.unwrap();
+    wait_for(&c, "99th shown after a reload", LINES, 10, |v| {
+        v[3][1] == true
+    })
+    .await;
+    let p99 = wait_for(
+        &c,
+        "a p99 value drawn",
+        "SurgeDash.charts[1].values[3].filter(Number.isFinite).length",
+        10,
+        |v| v.as_u64() > Some(0),
+    )
+    .await;
+    assert!(p99.as_u64() > Some(0));
+    shot(&c, "charts-p99-shown.png").await;
+
     // Scrolled down, the tab bar stays under the header: a click on a tab hits the tab.
     const TAB_HIT: &str = "(() => { window.scrollTo(0, document.body.scrollHeight); \
         const t = document.getElementById('tab-logs').getBoundingClientRect(); \
