@@ -10,6 +10,7 @@
 //   live.js       the event stream and applying its snapshots (figures, banner, charts,
 //                 the charts' time range)
 //   server.js     the Server charts (the target's scraped metrics)
+//   endpoint.js   one endpoint's charts and response-time distribution
 //   forms.js      the start form, the edit dialog, Stop and Reset
 //   tabs.js       switching tabs, the Current Ratio and Logs tabs
 //   limit.js      the breaking-point search

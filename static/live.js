@@ -194,6 +194,7 @@
     renderBanner(s);
     renderBands(s);
     if (D.renderServer) D.renderServer(s);
+    if (D.renderEndpoint) D.renderEndpoint(s);
     if (D.notifyOn) D.notifyOn(s);
     if (runChanged && state.activeTab === "ratio") D.loadRatio();
   }

@@ -21,6 +21,7 @@
     if (history.replaceState) history.replaceState(null, "", `#${name}`);
     // Hidden panels are not kept up to date (cheaper): bring the shown one up to date now.
     if (name === "stats") D.renderStats(true);
+    if (name === "charts" && D.loadDistribution) D.loadDistribution();
     if (name === "failures" || name === "exceptions") D.renderFailures(true);
     if (name === "charts") for (const c of D.charts) c.resize();
     if (name === "ratio") loadRatio();

@@ -82,6 +82,22 @@ impl StatsEntry {
     }
 }
 
+impl StatsEntry {
+    /// The latency-percentile curve HdrHistogram users read (x: 1 / (1 − q) on a log
+    /// scale): (q, ms) at eight points per decade from the median to 99.999 %, then the max.
+    pub fn distribution_ms(&self) -> Vec<(f64, f64)> {
+        let mut qs: Vec<f64> = (0..=32)
+            .map(|k| 1.0 - 0.5 * 10f64.powf(-(k as f64) / 8.0))
+            .collect();
+        qs.push(1.0);
+        let values = clamp_ms(self.hist.quantiles(&qs), self.min_us, self.max_us);
+        qs.into_iter()
+            .zip(values)
+            .filter_map(|(q, v)| Some((q, v?)))
+            .collect()
+    }
+}
+
 /// Convert quantile values (µs) to ms, clamped into [min, max] (µs).
 pub fn clamp_ms(values: Vec<Option<u64>>, min_us: u64, max_us: u64) -> Vec<Option<f64>> {
     values

@@ -33,6 +33,7 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     asset!("stats.js", JS),
     asset!("live.js", JS),
     asset!("server.js", JS),
+    asset!("endpoint.js", JS),
     asset!("forms.js", JS),
     asset!("tabs.js", JS),
     asset!("limit.js", JS),

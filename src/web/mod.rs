@@ -220,6 +220,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/series", get(history_api::series_runs))
         .route("/api/thresholds", get(history_api::live_thresholds))
         .route("/api/server-metrics", get(server_api::server_metrics))
+        .route("/api/distribution", get(stats_api::distribution))
         .route_layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             security::REQUEST_TIMEOUT,

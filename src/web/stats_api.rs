@@ -130,6 +130,52 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
     )
 }
 
+/// `GET /api/distribution?method=GET&name=/orders`: one endpoint's latency-percentile
+/// curve from its exact histogram (no method and name: Aggregated), for the Charts tab.
+pub async fn distribution(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<DistributionQuery>,
+) -> Result<Json<Value>, super::ApiError> {
+    let method = q.method.unwrap_or_default();
+    let name = q.name.unwrap_or_else(|| "Aggregated".into());
+    let entries = state
+        .engine
+        .entry_stats()
+        .await
+        .map_err(super::ApiError::Engine)?;
+    let wanted = |m: &str, n: &str| {
+        if method.is_empty() && name == "Aggregated" {
+            m.is_empty()
+        } else {
+            m == method && n == name
+        }
+    };
+    let Some((_, _, e)) = entries.iter().find(|(m, n, _)| wanted(m, n)) else {
+        return Err(super::ApiError::field(
+            "name",
+            format!("no requests named \"{method} {name}\" in this test"),
+        ));
+    };
+    let points: Vec<Value> = e
+        .distribution_ms()
+        .into_iter()
+        .map(|(q, ms)| json!({ "q": q, "ms": ms }))
+        .collect();
+    Ok(Json(json!({
+        "method": method,
+        "name": name,
+        "count": e.num_requests,
+        "points": points,
+    })))
+}
+
+/// The query of `GET /api/distribution`.
+#[derive(Debug, serde::Deserialize)]
+pub struct DistributionQuery {
+    pub method: Option<String>,
+    pub name: Option<String>,
+}
+
 /// `GET /exceptions`: Locust's `{"exceptions": [{count, msg, traceback, nodes}]}`.
 pub async fn exceptions(State(state): State<AppState>) -> Json<Value> {
     let snap = state.engine.snapshot();

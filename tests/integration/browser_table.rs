@@ -146,6 +146,58 @@ async fn scenario() {
     );
     shot(&c, "table-filtered.png").await;
 
+    // One endpoint's charts: picked by name, its distribution from its own histogram.
+    c.execute(&format!("({KEY0})('2')", KEY0 = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))"), vec![])
+        .await
+        .unwrap();
+    c.execute(
+        "const s = document.getElementById('endpoint-pick'); \
+         s.value = 'GET /api/v1/orders/reports/best-sellers'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let note = wait_for(
+        &c,
+        "the endpoint's distribution",
+        "document.getElementById('distribution-note').textContent",
+        10,
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.starts_with("GET /api/v1/orders/reports/best-sellers: "))
+        },
+    )
+    .await;
+    assert!(note.as_str().unwrap().contains("requests, max"), "{note}");
+    assert!(
+        js(
+            &c,
+            "Number(document.getElementById('distribution').dataset.points)"
+        )
+        .await
+        .as_u64()
+            > Some(10)
+    );
+    wait_for(
+        &c,
+        "the endpoint's rate chart",
+        "SurgeDash.charts.length && document.querySelectorAll('#endpoint-charts canvas').length",
+        5,
+        |v| v == 2,
+    )
+    .await;
+    c.execute(
+        "document.getElementById('endpoint-section').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shot(&c, "endpoint-distribution.png").await;
+    c.execute(&format!("({KEY0})('1')", KEY0 = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))"), vec![])
+        .await
+        .unwrap();
+
     // Keyboard: "?" lists the shortcuts, Escape closes the list, "2" opens the second tab.
     const KEY: &str = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))";
     c.execute(
