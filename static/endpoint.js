@@ -1,6 +1,6 @@
 // Surge live dashboard: one endpoint's charts on the Charts tab. Its req/s, failures/s and
-// p95 over time are recorded from each snapshot's per-endpoint figures since the page
-// opened (the server keeps the Aggregated history only); its response-time distribution
+// p95 over the last 10 minutes are recorded from each snapshot's per-endpoint figures while
+// the page is open (the server keeps the Aggregated history only); its response-time distribution
 // (the latency-percentile curve HdrHistogram users read, log scale) comes from its exact
 // histogram, /api/distribution, refreshed every 5 s while the tab is open.
 "use strict";
@@ -10,8 +10,9 @@
   const { $, state, fmtNumber } = D;
   const { LineChart } = global.SurgeCharts;
   const PICK_KEY = "surge-endpoint";
-  const MAX_NAMES = 100;
-  const MAX_POINTS = 3600;
+  // The last 10 minutes of at most 50 names: the page's memory is flat after 10 minutes.
+  const MAX_NAMES = 50;
+  const MAX_POINTS = 600;
 
   const AGG = "\u0000Aggregated";
   const keyOf = (e) => `${e.method} ${e.name}`;

@@ -34,6 +34,7 @@ mod signals;
 
 // The dashboard: in-process routes, login, security, the event stream, real browsers.
 mod browser;
+mod browser_bounds;
 mod browser_charts;
 mod browser_history;
 mod browser_limit;

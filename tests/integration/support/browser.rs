@@ -73,6 +73,8 @@ pub async fn start_driver() -> (Driver, Client) {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync",
                 "--window-size=1400,1000", format!("--user-data-dir={}", profile.display()),
+                // performance.memory to the byte, and gc(), for the page's heap bound.
+                "--enable-precise-memory-info", "--js-flags=--expose-gc",
             ],
         },
     });
