@@ -198,6 +198,22 @@ async fn scenario() {
         .await
         .unwrap();
 
+    // A phone (390 px): the first screen shows the state and the figures.
+    c.set_window_size(390, 844).await.expect("resize");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    const FIRST_SCREEN: &str = "['fig-status', 'fig-users', 'fig-rps', 'fig-fail'].map(id => \
+        document.getElementById(id).getBoundingClientRect().bottom <= window.innerHeight)";
+    assert_eq!(js(&c, FIRST_SCREEN).await, json!([true, true, true, true]));
+    shot(&c, "phone-390.png").await;
+    // Scrolled, the tab bar is at the top (the header scrolls away on a phone).
+    let top = js(&c, "(() => { document.body.style.minHeight = '3000px'; window.scrollTo(0, 400); return Math.round(document.querySelector('.tabs').getBoundingClientRect().top); })()").await;
+    assert!(
+        top.as_i64().is_some_and(|t| t.abs() <= 1),
+        "tab bar at {top}"
+    );
+    c.set_window_size(1400, 1000).await.expect("resize");
+
     // Keyboard: "?" lists the shortcuts, Escape closes the list, "2" opens the second tab.
     const KEY: &str = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))";
     c.execute(
