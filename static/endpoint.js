@@ -100,12 +100,17 @@
     p95.setMarks(s.marks);
   };
 
-  $("#endpoint-pick").addEventListener("change", (e) => {
-    picked = e.target.value;
+  /** Show endpoint `key` (`GET /orders`, or Aggregated). */
+  function pick(key) {
+    picked = key;
     try { localStorage.setItem(PICK_KEY, picked); } catch (_) { /* ignore */ }
+    const sel = $("#endpoint-pick");
+    if ([...sel.options].some((o) => o.value === key)) sel.value = key;
     showSeries();
     loadDistribution();
-  });
+  }
+  $("#endpoint-pick").addEventListener("change", (e) => pick(e.target.value));
+  D.pickEndpoint = pick;
 
   // ---------------------------------------------------------------- distribution
   const canvas = $("#distribution");

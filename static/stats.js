@@ -132,6 +132,15 @@
   }
   buildColumnMenu();
   $("#stats-filter").addEventListener("input", () => renderStats(true));
+  // A click on a row's name opens that endpoint's charts (Charts tab, "One endpoint").
+  $("#stats-table").tBodies[0].addEventListener("click", (e) => {
+    const cell = e.target.closest(".name");
+    const row = cell && statsTable.byTr.get(cell.parentElement);
+    if (!row || !row.data || !D.pickEndpoint) return;
+    D.pickEndpoint(`${row.data.method} ${row.data.name}`);
+    D.selectTab("charts");
+    $("#endpoint-section").scrollIntoView();
+  });
 
   // ---------------------------------------------------------------- failures / exceptions
   const failuresTable = new KeyedTable($("#failures-table"), [

@@ -150,13 +150,20 @@ async fn scenario() {
     c.execute(&format!("({KEY0})('2')", KEY0 = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))"), vec![])
         .await
         .unwrap();
+    // From the table: a click on the row's name.
+    c.execute(&format!("({KEY0})('1')", KEY0 = "(k) => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}))"), vec![])
+        .await
+        .unwrap();
     c.execute(
-        "const s = document.getElementById('endpoint-pick'); \
-         s.value = 'GET /api/v1/orders/reports/best-sellers'; s.dispatchEvent(new Event('change'));",
+        "[...document.querySelectorAll('#stats-table tbody .name')].find(n => n.textContent === '/api/v1/orders/reports/best-sellers').click()",
         vec![],
     )
     .await
     .unwrap();
+    assert_eq!(
+        js(&c, "[document.getElementById('tab-charts').getAttribute('aria-selected'), document.getElementById('endpoint-pick').value]").await,
+        json!(["true", "GET /api/v1/orders/reports/best-sellers"])
+    );
     let note = wait_for(
         &c,
         "the endpoint's distribution",
