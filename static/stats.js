@@ -132,7 +132,7 @@
   }
   buildColumnMenu();
   $("#stats-filter").addEventListener("input", () => renderStats(true));
-  // A click on a row's name opens that endpoint's charts (Charts tab, "One endpoint").
+  // A click on a row's name adds that endpoint to the Charts tab's endpoint charts.
   $("#stats-table").tBodies[0].addEventListener("click", (e) => {
     const cell = e.target.closest(".name");
     const row = cell && statsTable.byTr.get(cell.parentElement);

@@ -161,17 +161,37 @@ async fn scenario() {
     .await
     .unwrap();
     assert_eq!(
-        js(&c, "[document.getElementById('tab-charts').getAttribute('aria-selected'), document.getElementById('endpoint-pick').value]").await,
-        json!(["true", "GET /api/v1/orders/reports/best-sellers"])
+        js(&c, "[document.getElementById('tab-charts').getAttribute('aria-selected'), \
+                 [...document.querySelectorAll('#endpoint-picked button')].map(b => b.textContent)]").await,
+        json!(["true", ["Aggregated ✕", "GET /api/v1/orders/reports/best-sellers ✕"]])
     );
+    // And one more from the picker: each is a line of its own.
+    c.execute(
+        "const s = document.getElementById('endpoint-pick'); s.value = 'POST /api/v1/orders'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let lines = wait_for(
+        &c,
+        "three endpoint lines",
+        "[...document.querySelectorAll('#endpoint-charts figure')].length",
+        5,
+        |v| v == 3,
+    )
+    .await;
+    assert_eq!(lines, 3);
+
     let note = wait_for(
         &c,
         "the endpoint's distribution",
         "document.getElementById('distribution-note').textContent",
         10,
         |v| {
-            v.as_str()
-                .is_some_and(|t| t.starts_with("GET /api/v1/orders/reports/best-sellers: "))
+            v.as_str().is_some_and(|t| {
+                t.contains("GET /api/v1/orders/reports/best-sellers: ")
+                    && t.contains("POST /api/v1/orders: ")
+            })
         },
     )
     .await;
@@ -190,7 +210,7 @@ async fn scenario() {
         "the endpoint's rate chart",
         "SurgeDash.charts.length && document.querySelectorAll('#endpoint-charts canvas').length",
         5,
-        |v| v == 2,
+        |v| v == 3,
     )
     .await;
     c.execute(
