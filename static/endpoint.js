@@ -115,6 +115,8 @@
   }
   $("#endpoint-pick").addEventListener("change", (e) => pick(e.target.value));
   D.pickEndpoint = pick;
+  /** The endpoint charts (live.js shades them like the others). */
+  D.endpointCharts = () => charts;
 
   /** Called with every snapshot (live.js). */
   D.renderEndpoint = function (s) {

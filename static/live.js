@@ -111,6 +111,7 @@
         c.setMarks(s.marks);
       });
     }
+    for (const c of D.endpointCharts ? D.endpointCharts() : []) c.setBands(bands);
   }
 
   /** `First failure at 0:38 with 46 users: POST /orders: 500 ...`, or nothing. */

@@ -78,23 +78,14 @@ impl SourceData {
     /// The source with its views but not its series (what a report charts).
     pub fn views_only(&self) -> SourceData {
         SourceData {
-            series: Vec::new(),
-            views: self.views.clone(),
-            warnings: self.warnings.clone(),
-            ..self.clone_head()
-        }
-    }
-
-    fn clone_head(&self) -> SourceData {
-        SourceData {
             source: self.source.clone(),
             url: self.url.clone(),
             every_s: self.every_s,
             scrapes: self.scrapes,
             failed_scrapes: self.failed_scrapes,
             last_scrape: self.last_scrape,
-            warnings: Vec::new(),
-            views: Vec::new(),
+            warnings: self.warnings.clone(),
+            views: self.views.clone(),
             series: Vec::new(),
         }
     }

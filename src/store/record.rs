@@ -169,3 +169,30 @@ pub struct Breaking {
     #[serde(default)]
     pub marks: Vec<crate::stats::Mark>,
 }
+
+#[cfg(test)]
+mod float_tests {
+    /// Saved times come back exactly (serde_json's `float_roundtrip`): this one was read
+    /// back one ULP off by the default parser, and a saved run's first failure no longer
+    /// equalled the live one.
+    #[test]
+    fn times_survive_the_json_column() {
+        let b = super::Breaking {
+            first_failure: Some(crate::stats::FirstFailure {
+                time: 1796699650.1009197,
+                users: 2,
+                rate: None,
+                method: "GET".into(),
+                name: "/x".into(),
+                message: "m".into(),
+            }),
+            ..Default::default()
+        };
+        let back: super::Breaking =
+            serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        assert_eq!(
+            back.first_failure.unwrap().time.to_bits(),
+            1796699650.1009197f64.to_bits()
+        );
+    }
+}
