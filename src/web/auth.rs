@@ -219,8 +219,10 @@ pub async fn login_page(State(state): State<AppState>) -> Response {
 /// one shows the form again with 401.
 pub async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
+    let who = super::security::client_in(&extensions);
     let Auth::Token { token, session } = &state.security.auth else {
         return no_login();
     };
@@ -232,9 +234,10 @@ pub async fn login(
         Err(_) => String::new(),
     };
     if !ct_eq(given.trim().as_bytes(), token.as_bytes()) {
-        state.logs.warning("Login refused: wrong token");
+        super::security::penalize(&state, who).await;
         return login_page_with(StatusCode::UNAUTHORIZED, "Wrong token.");
     }
+    state.throttle.succeeded(who);
     let secure = if state.security.tls { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict{secure}");
     let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();

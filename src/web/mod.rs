@@ -14,6 +14,7 @@
 //! - `security`: the guard in front of every route (Host allow-list, cross-site refusal,
 //!   body limit, authentication) and the security headers.
 //! - `auth`: basic auth, bearer token, the login page and its session cookie.
+//! - `throttle`: wrong credentials slowed down per client address, logged once a streak.
 //! - `targets`: `--allow-target`, the hosts the dashboard may load-test.
 //! - `tls`: the dashboard over HTTPS (`--tls-cert`, `--tls-key`).
 //! - `history_api`: the run history, comparisons, series and live thresholds (`/api/...`).
@@ -43,6 +44,7 @@ pub mod server_api;
 pub mod sse;
 pub mod stats_api;
 pub mod thinning;
+pub mod throttle;
 pub mod tls;
 
 use std::sync::Arc;
@@ -143,6 +145,8 @@ pub struct AppState {
     pub recorder: Option<recorder::Recorder>,
     /// The breaking-point search started from the page, if any.
     pub limit: Arc<limit_api::LimitBoard>,
+    /// Wrong credentials per client address.
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl AppState {
@@ -160,6 +164,7 @@ impl AppState {
             history: Arc::default(),
             recorder: None,
             limit: Arc::default(),
+            throttle: Arc::default(),
         }
     }
 

@@ -241,11 +241,53 @@ pub async fn host_guard(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
+/// The client's address, when the server knows it (`ConnectInfo`, set by `server` and `tls`).
+pub fn client_in(extensions: &axum::http::Extensions) -> super::throttle::Client {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Whether the request brought credentials of its own (a first request without any is
+/// how a browser learns it must log in: not a wrong attempt).
+fn brings_credentials(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|c| c.contains(super::auth::COOKIE)))
+}
+
+/// A wrong attempt from `who`: wait its penalty (logging the first of a streak).
+pub async fn penalize(state: &AppState, who: super::throttle::Client) {
+    let p = state.throttle.failed(who);
+    if p.first {
+        state.logs.warning(format!(
+            "Wrong credentials from {}: its next attempts are answered slower and slower \
+             (up to {} s) until one is right",
+            super::throttle::describe(who),
+            super::throttle::MAX.as_secs()
+        ));
+    }
+    tokio::time::sleep(p.delay).await;
+}
+
 /// The middleware of steps 3 and 4 (after the body limit).
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let who = client_in(req.extensions());
     match refuse(&state, &req) {
-        Some(r) => r,
-        None => next.run(req).await,
+        Some(r) => {
+            if r.status() == StatusCode::UNAUTHORIZED && brings_credentials(req.headers()) {
+                penalize(&state, who).await;
+            }
+            r
+        }
+        None => {
+            if brings_credentials(req.headers()) && state.throttle.has(who) {
+                state.throttle.succeeded(who);
+            }
+            next.run(req).await
+        }
     }
 }
 

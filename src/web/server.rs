@@ -121,7 +121,9 @@ pub async fn run_until(
     let server = match opts.tls.clone() {
         Some(tls_config) => tokio::spawn(tls::serve(listener, router, tls_config, stopped)),
         None => tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
+            // The client's address reaches the handlers (wrong logins are slowed per address).
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let _ = axum::serve(listener, service)
                 .with_graceful_shutdown(stopped)
                 .await;
         }),

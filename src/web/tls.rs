@@ -54,7 +54,7 @@ pub async fn serve(
     let acceptor = TlsAcceptor::from(config);
     tokio::pin!(shutdown);
     loop {
-        let (tcp, _) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 // Out of file descriptors and the like: wait a little, keep serving.
@@ -66,7 +66,12 @@ pub async fn serve(
             _ = &mut shutdown => return,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        // The client's address reaches the handlers, as over plain HTTP.
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         tokio::spawn(async move {
             let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             else {

@@ -214,3 +214,69 @@ async fn the_dashboard_over_tls() {
     surge.signal("TERM");
     assert_eq!(surge.wait(20).code, Some(0));
 }
+
+/// Wrong credentials in a row from one client wait twice as long each time (100 ms, 200 ms,
+/// ...), a right one clears the streak, and only the first of a streak is logged; a first
+/// request without credentials (how a browser learns to log in) costs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_slowed_down_and_logged_once() {
+    let token = "0123456789abcdef0123";
+    let security = Security {
+        auth: Auth::token(token).unwrap(),
+        ..Security::default()
+    };
+    let (state, app) = app_with(security, Defaults::empty());
+    let timed = |headers: Vec<(&'static str, String)>| {
+        let app = app.clone();
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let t = std::time::Instant::now();
+            let a = req(&app, "GET", "/stats/requests", &h, "").await;
+            (a.status, t.elapsed())
+        }
+    };
+    let wrong = || vec![("authorization", "Bearer wrong-token-000000".to_string())];
+    let (status, took) = timed(vec![]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(took < std::time::Duration::from_millis(100), "{took:?}");
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        let (status, took) = timed(wrong()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        delays.push(took);
+    }
+    for (took, at_least) in delays.iter().zip([100, 200, 400, 800]) {
+        assert!(
+            *took >= std::time::Duration::from_millis(at_least),
+            "{delays:?}"
+        );
+    }
+    // The right token clears the streak: the next wrong one is back to 100 ms.
+    let (status, _) = timed(vec![("authorization", format!("Bearer {token}"))]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, took) = timed(wrong()).await;
+    assert!(took < std::time::Duration::from_millis(400), "{took:?}");
+    // The login form counts too.
+    let a = req(
+        &app,
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "token=nope",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let lines: Vec<String> = state
+        .logs
+        .lines()
+        .into_iter()
+        .map(|l| l.message)
+        .filter(|m| m.starts_with("Wrong credentials from"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["Wrong credentials from an unknown address: its next attempts are answered slower \
+             and slower (up to 5 s) until one is right"; 2],
+        "one line per streak"
+    );
+}
