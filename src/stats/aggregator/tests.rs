@@ -304,3 +304,57 @@ fn reset_clears_figures_but_keeps_chart_history() {
     assert_eq!(agg.history().len(), 2);
     assert_eq!(s.stats_start, Some(3.0));
 }
+
+/// What distributed mode rests on: statistics recorded by several workers, shipped as JSON
+/// and merged, give exactly (bit for bit) the figures of one process that recorded the same
+/// requests: counts, min, max, average and every percentile, whole-run and per endpoint,
+/// with latencies from microseconds to minutes (the histograms' dense form).
+#[test]
+fn workers_merged_through_json_equal_one_process_bit_for_bit() {
+    let mut rng = fastrand::Rng::with_seed(22);
+    let names = ["/a", "/b", "/c"];
+    let mut workers: Vec<WorkerStats> = (0..3).map(|_| WorkerStats::default()).collect();
+    let mut single = WorkerStats::default();
+    for i in 0..30_000u64 {
+        // Mostly milliseconds, a tail to a minute.
+        let us = match rng.u32(0..100) {
+            0..=89 => rng.u64(200..20_000),
+            90..=98 => rng.u64(20_000..2_000_000),
+            _ => rng.u64(2_000_000..60_000_000),
+        };
+        let name = names[rng.usize(0..names.len())];
+        let failed = i % 97 == 0;
+        let error = failed.then_some("500 Internal Server Error");
+        workers[rng.usize(0..3)].record("GET", name, us, 100, error, 1.0);
+        single.record("GET", name, us, 100, error, 1.0);
+    }
+    let mut merged = Aggregator::new(Limits::default());
+    merged.start(0.0);
+    for w in workers {
+        let wire = serde_json::to_string(&w).unwrap();
+        merged.merge(serde_json::from_str(&wire).unwrap(), 1.0);
+    }
+    let mut one = Aggregator::new(Limits::default());
+    one.start(0.0);
+    one.merge(single, 1.0);
+    let (a, b) = (merged.snapshot(2.0, &info()), one.snapshot(2.0, &info()));
+    let bits = |e: &crate::stats::EntrySnapshot| {
+        let mut v: Vec<Option<u64>> = e.percentiles.iter().map(|p| p.map(f64::to_bits)).collect();
+        v.extend([e.avg_ms, e.min_ms, e.max_ms].map(|x| x.map(f64::to_bits)));
+        (
+            e.method.clone(),
+            e.name.clone(),
+            e.num_requests,
+            e.num_failures,
+            v,
+        )
+    };
+    assert_eq!(a.entries.len(), 3);
+    assert_eq!(
+        a.entries.iter().map(bits).collect::<Vec<_>>(),
+        b.entries.iter().map(bits).collect::<Vec<_>>()
+    );
+    assert_eq!(bits(&a.total), bits(&b.total));
+    assert_eq!(a.total.num_requests, 30_000);
+    assert_eq!(a.failures, b.failures);
+}
