@@ -8,15 +8,12 @@
 //! Without Chromium the test fails (it is part of CI); set `SURGE_SKIP_BROWSER=1` to skip it
 //! on a machine that cannot have a browser.
 
-use std::time::Duration;
-
 use crate::support::browser::*;
 use crate::support::Target;
 use serde_json::json;
-use surge::engine::{Engine, EngineConfig};
 use surge::stats::health::{Cause, HostLoad, OverloadRange};
 use surge::web::auth::Auth;
-use surge::web::{app, AppState, Defaults, Security};
+use surge::web::{AppState, Defaults, Security};
 
 const STATUS: &str = "document.getElementById('fig-status').textContent.trim()";
 const USERS: &str = "document.getElementById('fig-users').textContent.trim()";
@@ -28,33 +25,16 @@ const CHART: &str = "document.querySelector('#charts canvas')?.toDataURL() || ''
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_in_a_real_browser() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(120), scenario()).await;
-    result.expect("browser test took more than 120 s");
+    in_browser(120, scenario()).await;
 }
 
 async fn scenario() {
     let target = Target::start();
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let defaults = dashboard_defaults();
     let state = AppState::new(engine.clone(), defaults, false);
     let hub = state.hub.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     let page = format!("http://{addr}/");
 
@@ -253,13 +233,7 @@ async fn scenario() {
         auth: Auth::token(token).expect("token"),
         ..Security::default()
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let secured_addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(secured)).await;
-    });
+    let secured_addr = serve_dashboard(secured).await;
     c.goto(&format!("http://{secured_addr}/"))
         .await
         .expect("open the secured dashboard");

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use surge::engine::{Engine, EngineConfig};
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 use crate::support::browser::*;
 
@@ -46,17 +45,8 @@ async fn page_bounds_with_an_hour_of_data() {
         return;
     }
     let target = crate::support::Target::start();
-    let engine = Engine::new(EngineConfig {
-        workers: 1,
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let state = AppState::new(engine, Defaults::empty(), false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let state = AppState::new(dashboard_engine(), dashboard_defaults(), false);
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/#charts")).await.unwrap();
     // A light test, so that the dashboard (not the start form) shows.

@@ -7,8 +7,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use surge::engine::{Engine, EngineConfig};
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 use crate::support::browser::*;
 use crate::support::Target;
@@ -32,32 +31,15 @@ fn span(v: &Value) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chart_time_range_zoom_and_pan_in_a_real_browser() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(120), scenario()).await;
-    result.expect("browser test took more than 120 s");
+    in_browser(120, scenario()).await;
 }
 
 async fn scenario() {
     let target = Target::start();
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let defaults = dashboard_defaults();
     let state = AppState::new(engine, defaults, false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/#charts"))
         .await

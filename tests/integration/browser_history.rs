@@ -16,10 +16,9 @@ use crate::support::browser::*;
 use crate::support::runs::{figures, stored_run};
 use crate::support::{parse_plan, Target};
 use surge::cli::RunArgs;
-use surge::engine::{Engine, EngineConfig};
 use surge::store::Store;
 use surge::web::history_api::HistoryState;
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 /// One saved headless run of `/orders` (served by `/delay?ms={ms}`), labelled `label`.
 async fn saved_run(url: &str, data: &Path, ms: u64, label: &str) -> i64 {
@@ -53,11 +52,7 @@ async fn saved_run(url: &str, data: &Path, ms: u64, label: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_and_compare_in_a_real_browser() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(150), scenario()).await;
-    result.expect("browser test took more than 150 s");
+    in_browser(150, scenario()).await;
 }
 
 const RUN_IDS: &str =
@@ -69,15 +64,8 @@ async fn scenario() {
     let slow = saved_run(&target.url(), data.path(), 20, "pool=5").await;
     let fast = saved_run(&target.url(), data.path(), 4, "pool=40").await;
 
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let defaults = dashboard_defaults();
     let store = std::sync::Arc::new(Store::open(data.path()).unwrap());
     let history = HistoryState {
         store: Some(store.clone()),
@@ -86,13 +74,7 @@ async fn scenario() {
         ..HistoryState::default()
     };
     let state = AppState::new(engine.clone(), defaults, false).with_history(history);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/#history"))
         .await

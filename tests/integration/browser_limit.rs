@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use surge::engine::{Engine, EngineConfig};
 use surge::store::{ListFilter, RunSource, Store};
 use surge::web::history_api::HistoryState;
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 use crate::support::browser::*;
 use crate::support::Target;
@@ -19,38 +18,21 @@ use crate::support::Target;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the machine to itself (Surge's lag decides whether a step counts): .ci/run runs it alone"]
 async fn a_search_from_the_start_form_finds_the_limit_live() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(120), scenario()).await;
-    result.expect("browser search took more than 120 s");
+    in_browser(120, scenario()).await;
 }
 
 async fn scenario() {
     let target = Target::start();
     let data = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(Store::open(data.path()).unwrap());
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let defaults = dashboard_defaults();
     let history = HistoryState {
         store: Some(store.clone()),
         ..HistoryState::default()
     };
     let state = AppState::new(engine, defaults, false).with_history(history);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/"))
         .await

@@ -8,9 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::json;
-use surge::engine::{Engine, EngineConfig};
 use surge::scrape::Source;
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 use crate::support::browser::*;
 use crate::support::metrics_target::MetricsTarget;
@@ -21,25 +20,14 @@ const SERVER_CHARTS: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_charts_in_a_real_browser() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(90), scenario()).await;
-    result.expect("browser test took more than 90 s");
+    in_browser(90, scenario()).await;
 }
 
 async fn scenario() {
     let target = MetricsTarget::start();
     target.values.connections.store(12, Ordering::Relaxed);
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let mut defaults = dashboard_defaults();
     defaults.metrics = vec![Source::new(
         &target.url("/metrics"),
         Some("api"),
@@ -48,13 +36,7 @@ async fn scenario() {
     )
     .unwrap()];
     let state = AppState::new(engine, defaults, false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/#charts"))
         .await

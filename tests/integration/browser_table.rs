@@ -6,8 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use surge::engine::{Engine, EngineConfig};
-use surge::web::{app, AppState, Defaults};
+use surge::web::AppState;
 
 use crate::support::browser::*;
 use crate::support::{parse_plan, Target};
@@ -21,11 +20,7 @@ const FIT: &str = "(() => { const w = document.querySelector('#panel-stats .tabl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_table_fits_pins_hides_and_filters() {
-    if !browser_available() {
-        return;
-    }
-    let result = tokio::time::timeout(Duration::from_secs(90), scenario()).await;
-    result.expect("browser test took more than 90 s");
+    in_browser(90, scenario()).await;
 }
 
 async fn scenario() {
@@ -42,25 +37,12 @@ async fn scenario() {
         ),
         dir.path(),
     );
-    let engine = Engine::new(EngineConfig {
-        workers: 2,
-        tick: Duration::from_millis(500),
-        stop_timeout: Duration::from_secs(5),
-        ..EngineConfig::default()
-    })
-    .expect("engine");
-    let mut defaults = Defaults::empty();
-    defaults.tick = Duration::from_millis(500);
+    let engine = dashboard_engine();
+    let mut defaults = dashboard_defaults();
     defaults.host = Some(target.url());
     defaults.plan = Some(std::sync::Arc::new(plan));
     let state = AppState::new(engine, defaults, false);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
-    });
+    let addr = serve_dashboard(state).await;
     let (_driver, c) = start_driver().await;
     c.goto(&format!("http://{addr}/")).await.expect("open");
     c.execute("localStorage.clear()", vec![]).await.unwrap();

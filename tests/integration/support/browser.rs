@@ -194,3 +194,45 @@ pub async fn click(c: &Client, css: &str) {
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
+
+/// The engine a browser test's dashboard drives: 2 workers, a half-second tick (charts move
+/// fast enough to watch in a short test), a 5 s stop timeout.
+pub fn dashboard_engine() -> surge::engine::Engine {
+    surge::engine::Engine::new(surge::engine::EngineConfig {
+        workers: 2,
+        tick: Duration::from_millis(500),
+        stop_timeout: Duration::from_secs(5),
+        ..surge::engine::EngineConfig::default()
+    })
+    .expect("engine")
+}
+
+/// Empty dashboard defaults with the page's chart axis at [`dashboard_engine`]'s tick.
+pub fn dashboard_defaults() -> surge::web::Defaults {
+    let mut defaults = surge::web::Defaults::empty();
+    defaults.tick = Duration::from_millis(500);
+    defaults
+}
+
+/// Serve `state`'s dashboard on 127.0.0.1:0 until the test ends; its address.
+pub async fn serve_dashboard(state: surge::web::AppState) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, surge::web::app(state)).await;
+    });
+    addr
+}
+
+/// Run a browser test's `scenario` if a browser may be used (see [`browser_available`]),
+/// failing it if it takes more than `secs`.
+pub async fn in_browser(secs: u64, scenario: impl std::future::Future<Output = ()>) {
+    if !browser_available() {
+        return;
+    }
+    tokio::time::timeout(Duration::from_secs(secs), scenario)
+        .await
+        .unwrap_or_else(|_| panic!("browser test took more than {secs} s"));
+}
