@@ -229,29 +229,43 @@ fn the_binary_scrapes_judges_and_saves_the_server_side() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
     let data = dir.path().join("data");
-    let out = Surge::spawn(&[
-        "--headless",
-        "-H",
-        &target.url("/ok"),
-        "-u",
-        "2",
-        "-r",
-        "100",
-        "-t",
-        "3s",
-        "--only-summary",
-        "--metrics",
-        &target.url("/metrics"),
-        "--threshold",
-        "server[\"db_connections_in_use\"] < 10",
-        "--threshold",
-        "server.connections < 20",
-        "--json",
-        json.to_str().unwrap(),
-        "--data-dir",
+    let (ok, metrics, data_dir) = (
+        target.url("/ok"),
+        target.url("/metrics"),
         data.to_str().unwrap(),
-    ])
-    .wait(30);
+    );
+    // A headless run of `time` scraping the target, saved in `data`.
+    let headless = |time: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--headless",
+            "-H",
+            &ok,
+            "-u",
+            "2",
+            "-r",
+            "100",
+            "-t",
+            time,
+            "--only-summary",
+            "--metrics",
+            &metrics,
+            "--data-dir",
+            data_dir,
+        ];
+        args.extend_from_slice(extra);
+        Surge::spawn(&args).wait(30)
+    };
+    let out = headless(
+        "3s",
+        &[
+            "--threshold",
+            "server[\"db_connections_in_use\"] < 10",
+            "--threshold",
+            "server.connections < 20",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout
@@ -275,8 +289,7 @@ fn the_binary_scrapes_judges_and_saves_the_server_side() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"db_connections_in_use"), "{names:?}");
-    let show =
-        Surge::spawn(&["runs", "show", "last", "--data-dir", data.to_str().unwrap()]).wait(10);
+    let show = Surge::spawn(&["runs", "show", "last", "--data-dir", data_dir]).wait(10);
     assert_eq!(show.code, Some(0), "{}", show.stderr);
     assert!(
         show.stdout.contains("Server (scraped from"),
@@ -292,33 +305,9 @@ fn the_binary_scrapes_judges_and_saves_the_server_side() {
     );
     // After the fix (5 connections in use), the comparison gives each view's peak.
     target.values.connections.store(5, Ordering::Relaxed);
-    let again = Surge::spawn(&[
-        "--headless",
-        "-H",
-        &target.url("/ok"),
-        "-u",
-        "2",
-        "-r",
-        "100",
-        "-t",
-        "2s",
-        "--only-summary",
-        "--metrics",
-        &target.url("/metrics"),
-        "--data-dir",
-        data.to_str().unwrap(),
-    ])
-    .wait(30);
+    let again = headless("2s", &[]);
     assert_eq!(again.code, Some(0), "{}\n{}", again.stdout, again.stderr);
-    let cmp = Surge::spawn(&[
-        "runs",
-        "compare",
-        "last~1",
-        "last",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ])
-    .wait(10);
+    let cmp = Surge::spawn(&["runs", "compare", "last~1", "last", "--data-dir", data_dir]).wait(10);
     assert_eq!(cmp.code, Some(0), "{}", cmp.stderr);
     let line = cmp
         .stdout
