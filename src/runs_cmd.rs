@@ -137,14 +137,8 @@ pub fn run<W: Write>(args: RunsArgs, out: &mut W) -> Result<(), RunsError> {
             let run = s.load(s.resolve(&id)?)?;
             if json {
                 let mut v = serde_json::to_value(&run).map_err(std::io::Error::from)?;
-                v["server_metrics"] = serde_json::to_value(
-                    run.snapshot
-                        .server
-                        .as_ref()
-                        .map(|b| b.data())
-                        .unwrap_or_default(),
-                )
-                .map_err(std::io::Error::from)?;
+                v["server_metrics"] = serde_json::to_value(run.snapshot.server_metrics())
+                    .map_err(std::io::Error::from)?;
                 serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else {

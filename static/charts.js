@@ -566,5 +566,5 @@
     ];
   }
 
-  global.SurgeCharts = { LineChart, standardCharts, clock, elapsed, fmtNumber, autoDigits, bisect, range };
+  global.SurgeCharts = { LineChart, standardCharts, clock, elapsed, fmtNumber, autoDigits, bisect, range, readTheme };
 })(window);

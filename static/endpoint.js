@@ -9,7 +9,7 @@
 (function (global) {
   const D = global.SurgeDash;
   const { $, state, fmtNumber } = D;
-  const { LineChart } = global.SurgeCharts;
+  const { LineChart, readTheme } = global.SurgeCharts;
   const PICK_KEY = "surge-endpoints";
   const MAX_PICKS = 4;
   // The last 10 minutes of at most 50 names: the page's memory is flat after 10 minutes.
@@ -31,7 +31,7 @@
 
   const box = $("#endpoint-charts");
   let charts = [];
-  const range = () => (D.charts && D.charts[0] ? D.charts[0].extent() : null);
+  const range = D.loadExtent;
 
   /** The three charts, one line per picked endpoint. */
   function buildCharts() {
@@ -169,15 +169,14 @@
     canvas.height = Math.round(h * dpr);
     canvas.style.height = `${h}px`;
     const ctx = canvas.getContext("2d");
-    const cs = getComputedStyle(canvas);
-    const v = (n, f) => cs.getPropertyValue(n).trim() || f;
+    const th = readTheme(canvas);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = v("--chart-bg", "#fff");
+    ctx.fillStyle = th.bg;
     ctx.fillRect(0, 0, w, h);
-    ctx.font = v("--chart-font", "12px sans-serif");
+    ctx.font = th.font;
     const a = { left: 64, right: w - 16, top: 20, bottom: h - 28 };
     const all = dists.flatMap((d) => d.points);
-    ctx.fillStyle = v("--chart-muted", "#6b7280");
+    ctx.fillStyle = th.muted;
     if (!all.length) {
       ctx.textAlign = "center";
       ctx.fillText("No requests yet", w / 2, h / 2);
@@ -189,7 +188,7 @@
     const ymax = Math.max(...all.map((p) => p.ms)) || 1;
     const X = (q) => a.left + (Math.min(xq(q), xmax) / xmax) * (a.right - a.left);
     const Y = (ms) => a.bottom - (ms / ymax) * (a.bottom - a.top);
-    ctx.strokeStyle = v("--chart-grid", "rgba(0,0,0,.08)");
+    ctx.strokeStyle = th.grid;
     ctx.textAlign = "center";
     for (const [q, label] of [[0.5, "50%"], [0.9, "90%"], [0.99, "99%"], [0.999, "99.9%"], [0.9999, "99.99%"], [0.99999, "99.999%"]]) {
       const x = Math.round(X(q)) + 0.5;

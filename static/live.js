@@ -10,6 +10,8 @@
   // ---------------------------------------------------------------- charts
   const charts = global.SurgeCharts.standardCharts($("#charts"));
   let lastSeq = -1;
+  /** The load charts' extent (and their run's start): the charts beside them share it. */
+  D.loadExtent = () => charts[0].extent();
 
   // The time range every chart shows (charts.js keeps it, and in local storage).
   const range = global.SurgeCharts.range;

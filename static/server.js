@@ -31,11 +31,6 @@
     try { localStorage.setItem(PICKS_KEY, JSON.stringify(picks)); } catch (_) { /* ignore */ }
   }
 
-  /** The load charts' extent (and their run's start): the server charts share their axis. */
-  function range() {
-    const c = D.charts && D.charts[0];
-    return c ? c.extent() : null;
-  }
 
   async function refresh() {
     if (busy) {
@@ -63,7 +58,7 @@
     section.hidden = !d.sources.length;
     if (!d.sources.length) return;
     if (!charts) {
-      charts = new SC.ServerCharts($("#server-charts"), range);
+      charts = new SC.ServerCharts($("#server-charts"), D.loadExtent);
       D.serverCharts = charts;
     }
     const list = SC.viewCharts(d.sources).concat(SC.seriesCharts(d.sources));

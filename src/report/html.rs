@@ -56,7 +56,7 @@ pub fn report_json(r: &ReportInput<'_>) -> Value {
         "baseline": baseline,
         "comparison": comparison,
         "differences": differences,
-        "server_metrics": r.snapshot.server.as_ref().map(|b| b.views()).unwrap_or_default(),
+        "server_metrics": r.snapshot.server_views(),
         "server_peaks": r.baseline.as_ref()
             .map(|b| super::server::peak_rows(&b.run.snapshot, r.snapshot))
             .unwrap_or_default(),

@@ -148,7 +148,7 @@ pub fn to_json(snap: &Snapshot) -> Value {
         "exceptions": exceptions,
         "open_model": open_model,
         "warnings": snap.warnings,
-        "server_metrics": snap.server.as_ref().map(|b| b.data()).unwrap_or_default(),
+        "server_metrics": snap.server_metrics(),
         "generator": snap.generator,
         "threshold_crossings": snap.threshold_crossings.iter().map(|c| {
             let mut v = json!(c);

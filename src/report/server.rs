@@ -46,10 +46,7 @@ fn header(s: &SourceData) -> String {
 
 /// Each source's views: `Connections in use   peak 18   mean 9.2   last 3 connections`.
 pub fn write_server<W: Write>(w: &mut W, snap: &Snapshot) -> io::Result<()> {
-    let Some(board) = &snap.server else {
-        return Ok(());
-    };
-    for s in board.views() {
+    for s in snap.server_views() {
         writeln!(w, "{}", header(&s))?;
         if s.views.is_empty() {
             writeln!(
@@ -104,10 +101,7 @@ pub struct PeakRow {
 
 /// The views both runs have, by source name: each one's peak before and after.
 pub fn peak_rows(before: &Snapshot, after: &Snapshot) -> Vec<PeakRow> {
-    let (Some(b), Some(a)) = (&before.server, &after.server) else {
-        return Vec::new();
-    };
-    let (b, a) = (b.views(), a.views());
+    let (b, a) = (before.server_views(), after.server_views());
     let mut rows = Vec::new();
     for src in &a {
         let Some(old) = b.iter().find(|x| x.source == src.source) else {

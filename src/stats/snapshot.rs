@@ -277,6 +277,16 @@ pub struct FirstFailure {
 }
 
 impl Snapshot {
+    /// Every scraped source of the test, with its series (empty without `--metrics`).
+    pub fn server_metrics(&self) -> Vec<crate::scrape::SourceData> {
+        self.server.as_ref().map(|b| b.data()).unwrap_or_default()
+    }
+
+    /// Every scraped source's views, without the series (what reports chart).
+    pub fn server_views(&self) -> Vec<crate::scrape::SourceData> {
+        self.server.as_ref().map(|b| b.views()).unwrap_or_default()
+    }
+
     /// Whether this snapshot was taken in the drain: after the users were told to stop, up
     /// to the moment the test had stopped.
     pub fn in_drain(&self) -> bool {

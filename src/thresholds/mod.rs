@@ -88,11 +88,9 @@ fn server_value(what: &What, op: Op, snap: &Snapshot) -> Result<Worst, String> {
         })
 }
 
-/// The scope's value: the worst one when several entries match.
+/// The scope's value: the worst one when several entries match (a server threshold has
+/// no scope: see [`server_value`]).
 fn scoped_value(t: &Threshold, snap: &Snapshot) -> Option<f64> {
-    if let Metric::Server(what) = &t.metric {
-        return server_value(what, t.op, snap).ok().map(|w| w.value);
-    }
     let values = entries(snap, &t.scope)
         .into_iter()
         .filter_map(|e| value(e, &t.metric));
@@ -125,7 +123,10 @@ pub fn evaluate(
         Metric::Server(what) => Some(server_value(what, t.op, snap)),
         _ => None,
     };
-    let actual = scoped_value(t, snap);
+    let actual = match &server {
+        Some(worst) => worst.as_ref().ok().map(|w| w.value),
+        None => scoped_value(t, snap),
+    };
     let (passed, message) = match (&limit, actual) {
         (Err(why), _) => (None, why.clone()),
         (Ok(_), None) => match &server {

@@ -36,10 +36,7 @@ pub async fn server_metrics(State(state): State<AppState>, Query(q): Query<Picks
         .take(MAX_PICKS)
         .collect();
     let sources: Vec<Value> = snap
-        .server
-        .as_ref()
-        .map(|b| b.data())
-        .unwrap_or_default()
+        .server_metrics()
         .iter()
         .map(|s| source_json(s, &picks))
         .collect();
