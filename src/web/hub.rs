@@ -133,12 +133,14 @@ impl Hub {
             if inner.warnings_seen.0 != snap.run {
                 inner.warnings_seen = (snap.run, std::collections::HashSet::new());
             }
-            let new_warnings: Vec<String> = snap
-                .warnings
-                .iter()
-                .filter(|w| inner.warnings_seen.1.insert((*w).clone()))
-                .cloned()
-                .collect();
+            // Only a warning not seen yet is copied (every tick carries them all).
+            let mut new_warnings: Vec<String> = Vec::new();
+            for w in &snap.warnings {
+                if !inner.warnings_seen.1.contains(w) {
+                    inner.warnings_seen.1.insert(w.clone());
+                    new_warnings.push(w.clone());
+                }
+            }
             if inner.history.len() >= MAX_POINTS {
                 inner.history.pop_front();
             }
